@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+// Verdant: a carbon-aware energy manager for Linux.
+// Module shape and dependency direction: docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "Verdant",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "verdantd", targets: ["verdantd"]),
+        .executable(name: "verdant", targets: ["verdant"]),
+        .library(name: "VerdantCore", targets: ["VerdantCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: Pure core: units, counter arithmetic, attribution, intensity series, planner. No I/O.
+        .target(name: "VerdantCore"),
+
+        // MARK: C shims
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "CVerdantSpawn"),
+
+        // MARK: Adapters, one technology each
+        .target(name: "VerdantSensors", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantStore", dependencies: [
+            "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "VerdantCarbon", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
+        .target(name: "VerdantSystemd", dependencies: ["CSystemd"]),
+        .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantServer", dependencies: [
+            "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .target(name: "VerdantClient", dependencies: [
+            "VerdantAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+
+        // MARK: Composition root and commands
+        .target(
+            name: "VerdantDaemon",
+            dependencies: [
+                "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
+                "VerdantSystemd", "VerdantAPI", "VerdantServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("Resources/traces"), .copy("Resources/reference"), .copy("Resources/policies")]
+        ),
+        .target(name: "VerdantCLI", dependencies: [
+            "VerdantCore", "VerdantAPI", "VerdantClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Executables: a few lines each
+        .executableTarget(name: "verdantd", dependencies: ["VerdantDaemon", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "verdant", dependencies: ["VerdantCLI"]),
+
+        // MARK: Tests
+        .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
+        .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
+        .testTarget(name: "VerdantDaemonTests", dependencies: ["VerdantDaemon", "VerdantCore"]),
+        .testTarget(name: "VerdantEndToEndTests", dependencies: ["VerdantCore", "verdantd", "verdant"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,293 @@
+import Foundation
+import VerdantCore
+
+/// The HTTP API between `verdant` and `verdantd`, served on the Unix socket `<state-dir>/verdantd.sock`.
+///
+/// Routes (all JSON; errors are `{"error": "<message>"}` with a 4xx/5xx status):
+/// - `POST /v1/jobs` body `SubmitRequest` → `JobView`
+/// - `GET /v1/jobs` → `[JobView]`; `GET /v1/jobs/{id}` → `JobView`
+/// - `POST /v1/jobs/{id}/cancel` → `JobView`
+/// - `GET /v1/plan` → `[JobView]` of queued and running jobs
+/// - `GET /v1/status` → `StatusView`
+/// - `GET /v1/report?since=T&until=T` → `EnergyReport`
+/// The JSON shapes are documented in docs/cli.md and are a public interface.
+public enum APIRoutes {
+    public static let jobs = "/v1/jobs"
+    public static let plan = "/v1/plan"
+    public static let status = "/v1/status"
+    public static let report = "/v1/report"
+    /// The socket's file name inside the state folder.
+    public static let socketName = "verdantd.sock"
+}
+
+/// A job submission. `deadline` and `expected_duration` are as typed by the user and resolved by the
+/// daemon against its own clock (trace time in replay mode).
+public struct SubmitRequest: Codable, Sendable {
+    public var name: String?
+    public var kind: String?
+    /// A duration from now (`6h`, `PT6H`) or an ISO-8601 instant; `nil` = the policy default.
+    public var deadline: String?
+    public var expectedDuration: String?
+    public var command: [String]
+    public var workingDirectory: String
+    public var environment: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, deadline, command, environment
+        case expectedDuration = "expected_duration"
+        case workingDirectory = "working_directory"
+    }
+
+    public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
+                workingDirectory: String, environment: [String]) {
+        self.name = name
+        self.kind = kind
+        self.deadline = deadline
+        self.expectedDuration = expectedDuration
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+    }
+}
+
+/// A job as `verdant jobs/plan/show --json` prints it. Every field is always present; fields with no
+/// value are `null` (energy that was not measured is `null`, never 0).
+/// Times ISO-8601 UTC; energy in J, carbon in gCO2eq, intensity in gCO2eq/kWh, durations in s.
+public struct JobView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var kind: String
+    public var state: String
+    public var command: [String]
+    public var uid: UInt32
+    public var submittedAt: Date
+    public var deadline: Date
+    public var expectedDurationSeconds: Double
+    public var durationSource: String
+    public var expectedEnergyJoules: Double
+    public var latestStart: Date
+    public var plannedStart: Date
+    public var plannedIntensity: Double
+    public var predictedCarbonGrams: Double
+    public var runNowCarbonGrams: Double
+    public var planReason: String
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var energyJoules: Double?
+    public var energySource: String
+    public var carbonGrams: Double?
+    public var cpuSeconds: Double?
+    public var logPath: String?
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, kind, state, command, uid, deadline, signal, reason
+        case submittedAt = "submitted_at"
+        case expectedDurationSeconds = "expected_duration_s"
+        case durationSource = "duration_source"
+        case expectedEnergyJoules = "expected_energy_j"
+        case latestStart = "latest_start"
+        case plannedStart = "planned_start"
+        case plannedIntensity = "planned_intensity_g_per_kwh"
+        case predictedCarbonGrams = "predicted_carbon_g"
+        case runNowCarbonGrams = "run_now_carbon_g"
+        case planReason = "plan_reason"
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case exitCode = "exit_code"
+        case energyJoules = "energy_j"
+        case energySource = "energy_source"
+        case carbonGrams = "carbon_g"
+        case cpuSeconds = "cpu_seconds"
+        case logPath = "log_path"
+    }
+
+    /// The view of a stored job.
+    public init(_ j: Job) {
+        id = j.id ?? -1
+        name = j.name
+        kind = j.kind.rawValue
+        state = j.state.rawValue
+        command = j.command
+        uid = j.uid
+        submittedAt = j.submittedAt
+        deadline = j.deadline
+        expectedDurationSeconds = j.expectedDurationSeconds
+        durationSource = j.durationSource.rawValue
+        expectedEnergyJoules = j.expectedEnergy.joules
+        latestStart = j.latestStart
+        plannedStart = j.plannedStart
+        plannedIntensity = j.plannedIntensity.gramsPerKWh
+        predictedCarbonGrams = j.predictedCarbon.grams
+        runNowCarbonGrams = j.runNowCarbon.grams
+        planReason = j.planReason
+        startedAt = j.startedAt
+        endedAt = j.endedAt
+        exitCode = j.exitCode
+        signal = j.signal
+        energyJoules = j.energy?.joules
+        energySource = (j.energySource ?? .unavailable).rawValue
+        carbonGrams = j.carbon?.grams
+        cpuSeconds = j.cpuSeconds
+        logPath = j.logPath
+        reason = j.reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(command, forKey: .command)
+        try c.encode(uid, forKey: .uid)
+        try c.encode(submittedAt, forKey: .submittedAt)
+        try c.encode(deadline, forKey: .deadline)
+        try c.encode(expectedDurationSeconds, forKey: .expectedDurationSeconds)
+        try c.encode(durationSource, forKey: .durationSource)
+        try c.encode(expectedEnergyJoules, forKey: .expectedEnergyJoules)
+        try c.encode(latestStart, forKey: .latestStart)
+        try c.encode(plannedStart, forKey: .plannedStart)
+        try c.encode(plannedIntensity, forKey: .plannedIntensity)
+        try c.encode(predictedCarbonGrams, forKey: .predictedCarbonGrams)
+        try c.encode(runNowCarbonGrams, forKey: .runNowCarbonGrams)
+        try c.encode(planReason, forKey: .planReason)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(endedAt, forKey: .endedAt)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(energyJoules, forKey: .energyJoules)
+        try c.encode(energySource, forKey: .energySource)
+        try c.encode(carbonGrams, forKey: .carbonGrams)
+        try c.encode(cpuSeconds, forKey: .cpuSeconds)
+        try c.encode(logPath, forKey: .logPath)
+        try c.encode(reason, forKey: .reason)
+    }
+}
+
+/// `verdant status --json`.
+public struct StatusView: Codable, Sendable, Hashable {
+    /// The daemon's clock: trace time in replay mode, else UTC wall time.
+    public var now: Date
+    /// Trace seconds per real second, `null` without replay.
+    public var replaySpeed: Double?
+    public var version: String
+    public var stateDirectory: String
+    /// What is sampled, one entry per zone or estimate.
+    public var sensors: [String]
+    /// `measured` or `estimated`.
+    public var energySource: String
+    /// Where intensity comes from: `trace:<file>`, or `static`.
+    public var intensitySource: String
+    /// Grid zone of the intensity values.
+    public var intensityZone: String
+    /// Intensity in force now (gCO2eq/kWh) and whether it came from the fallback.
+    public var intensity: Double
+    public var intensityIsFallback: Bool
+    public var queued: Int
+    public var running: Int
+    /// Energy samples stored so far.
+    public var samples: Int
+    public var cgroup: String
+
+    enum CodingKeys: String, CodingKey {
+        case now, version, sensors, intensity, queued, running, samples, cgroup
+        case replaySpeed = "replay_speed"
+        case stateDirectory = "state_dir"
+        case energySource = "energy_source"
+        case intensitySource = "intensity_source"
+        case intensityZone = "intensity_zone"
+        case intensityIsFallback = "intensity_is_fallback"
+    }
+
+    public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
+                energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
+                intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, cgroup: String) {
+        self.now = now
+        self.replaySpeed = replaySpeed
+        self.version = version
+        self.stateDirectory = stateDirectory
+        self.sensors = sensors
+        self.energySource = energySource
+        self.intensitySource = intensitySource
+        self.intensityZone = intensityZone
+        self.intensity = intensity
+        self.intensityIsFallback = intensityIsFallback
+        self.queued = queued
+        self.running = running
+        self.samples = samples
+        self.cgroup = cgroup
+    }
+}
+
+/// The `{"error": …}` body of a failed request.
+public struct APIErrorBody: Codable, Sendable {
+    public var error: String
+    public init(error: String) { self.error = error }
+}
+
+/// Who is calling, from the socket's `SO_PEERCRED`, never from the request.
+public struct Caller: Sendable, Hashable {
+    public let uid: UInt32
+    public let gid: UInt32
+    public let pid: Int32
+    public init(uid: UInt32, gid: UInt32, pid: Int32) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+    }
+}
+
+/// A request the daemon refuses, with the HTTP status and a message that says what to do.
+public struct APIError: Error, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+    public init(status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+    public var description: String { message }
+    public static func badRequest(_ m: String) -> APIError { APIError(status: 400, m) }
+    public static func notFound(_ m: String) -> APIError { APIError(status: 404, m) }
+    public static func conflict(_ m: String) -> APIError { APIError(status: 409, m) }
+}
+
+/// What the daemon serves; the HTTP server adapter calls it, the daemon implements it.
+public protocol VerdantAPIHandler: Sendable {
+    func submit(_ request: SubmitRequest, caller: Caller) async throws -> JobView
+    func jobs(caller: Caller) async throws -> [JobView]
+    func job(id: Int64, caller: Caller) async throws -> JobView
+    func cancel(id: Int64, caller: Caller) async throws -> JobView
+    func plan(caller: Caller) async throws -> [JobView]
+    func status() async throws -> StatusView
+    /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`.
+    func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport
+}
+
+/// JSON coding shared by both ends: ISO-8601 UTC dates, sorted keys.
+public enum APIJSON {
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .custom { date, enc in
+            var c = enc.singleValueContainer()
+            try c.encode(ISO8601.string(date))
+        }
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { dec in
+            let c = try dec.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let date = ISO8601.parse(s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO-8601 instant: \(s)")
+            }
+            return date
+        }
+        return d
+    }
+}

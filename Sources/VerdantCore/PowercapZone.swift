@@ -1,0 +1,131 @@
+/// One powercap zone, as identified by its sysfs directory name (`intel-rapl:0`, `intel-rapl:0:1`,
+/// `intel-rapl-mmio:0`). The name encodes the control type and the zone's position in the tree
+/// (Documentation/power/powercap/powercap.rst), so zones are keyed by it, never by `name` alone:
+/// two sockets both have a `package`-style name and a `core` sub-zone.
+public struct PowercapZoneID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// The control type, e.g. `intel-rapl` or `intel-rapl-mmio`.
+    public let controlType: String
+    /// The zone's indices from the top, e.g. `[0, 1]` for `intel-rapl:0:1`.
+    public let indices: [Int]
+
+    /// Parses a sysfs zone directory name; returns `nil` for names that are not zones
+    /// (`intel-rapl` itself, `intel-rapl:a`, `power`, `subsystem`).
+    public init?(directoryName: String) {
+        let parts = directoryName.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, !parts[0].isEmpty else { return nil }
+        var idx: [Int] = []
+        for p in parts.dropFirst() {
+            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(p) else { return nil }
+            idx.append(v)
+        }
+        controlType = String(parts[0])
+        indices = idx
+    }
+
+    /// The zone this one is a sub-zone of, or `nil` for a top-level zone.
+    public var parent: PowercapZoneID? {
+        guard indices.count > 1 else { return nil }
+        return PowercapZoneID(controlType: controlType, indices: Array(indices.dropLast()))
+    }
+
+    private init(controlType: String, indices: [Int]) {
+        self.controlType = controlType
+        self.indices = indices
+    }
+
+    /// The sysfs directory name, e.g. `intel-rapl:0:1`.
+    public var description: String { ([controlType] + indices.map(String.init)).joined(separator: ":") }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        if a.controlType != b.controlType { return a.controlType < b.controlType }
+        return a.indices.lexicographicallyPrecedes(b.indices)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let s = try decoder.singleValueContainer().decode(String.self)
+        guard let id = PowercapZoneID(directoryName: s) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a powercap zone name: \(s)"))
+        }
+        self = id
+    }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
+}
+
+/// One reading of one zone's counter.
+public struct PowercapZoneReading: Hashable, Sendable {
+    /// Which zone.
+    public let id: PowercapZoneID
+    /// The zone's `name` file: `package-0`, `core`, `uncore`, `dram`, `psys`.
+    public let name: String
+    /// The `energy_uj` counter (µJ).
+    public let energyMicrojoules: UInt64
+    /// The `max_energy_range_uj` value (µJ), the point at which `energy_uj` wraps to 0.
+    public let maxEnergyRangeMicrojoules: UInt64
+
+    public init(id: PowercapZoneID, name: String, energyMicrojoules: UInt64, maxEnergyRangeMicrojoules: UInt64) {
+        self.id = id
+        self.name = name
+        self.energyMicrojoules = energyMicrojoules
+        self.maxEnergyRangeMicrojoules = maxEnergyRangeMicrojoules
+    }
+}
+
+/// The energy of each zone between two sets of readings, and which zones make up the node total.
+public enum PowercapArithmetic {
+    /// Per-zone energy between two reading sets, each zone with its own wrap range.
+    ///
+    /// A zone present in only one set, or whose counter is inconsistent, is left out (no data),
+    /// never reported as 0 J.
+    /// - Returns: joules per zone.
+    public static func zoneDeltas(from old: [PowercapZoneReading], to new: [PowercapZoneReading]) -> [PowercapZoneID: EnergyJoules] {
+        let before = Dictionary(old.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [PowercapZoneID: EnergyJoules] = [:]
+        for r in new {
+            guard let o = before[r.id],
+                  let d = EnergyCounter.deltaMicrojoules(old: o.energyMicrojoules, new: r.energyMicrojoules,
+                                                         maxRange: r.maxEnergyRangeMicrojoules)
+            else { continue }
+            out[r.id] = EnergyJoules(microjoules: d)
+        }
+        return out
+    }
+
+    /// The zones whose energies add up to the node's energy without counting anything twice.
+    ///
+    /// Rules (Intel SDM Vol. 3B §15.10 on RAPL domains; Linux powercap docs):
+    /// - a package zone already contains its `core` and `uncore` sub-zones, so those are never added;
+    /// - `dram` is outside the package domain, so a `dram` sub-zone *is* added to its package;
+    /// - `psys` (platform) covers the packages too: when present it is the node total on its own;
+    /// - zones of the `intel-rapl-mmio` control type mirror the MSR package zone and are not added.
+    /// - Returns: the ids to sum, sorted.
+    public static func nodeTotalZones(_ zones: [PowercapZoneReading]) -> [PowercapZoneID] {
+        let usable = zones.filter { $0.id.controlType != "intel-rapl-mmio" }
+        if let psys = usable.first(where: { $0.id.parent == nil && $0.name == "psys" }) {
+            return [psys.id]
+        }
+        var ids: [PowercapZoneID] = []
+        for z in usable {
+            if z.id.parent == nil { ids.append(z.id) }
+            else if z.name == "dram", z.id.indices.count == 2 { ids.append(z.id) }
+        }
+        if ids.isEmpty {
+            // Only an mmio tree: fall back to its top-level zones.
+            ids = zones.filter { $0.id.parent == nil }.map(\.id)
+        }
+        return ids.sorted()
+    }
+
+    /// The node's energy between two reading sets: the sum over `nodeTotalZones` of the per-zone deltas.
+    /// - Returns: joules, or `nil` when any node-total zone has no valid delta (no data, never a partial sum).
+    public static func nodeEnergy(from old: [PowercapZoneReading], to new: [PowercapZoneReading]) -> EnergyJoules? {
+        let deltas = zoneDeltas(from: old, to: new)
+        let ids = nodeTotalZones(new)
+        guard !ids.isEmpty else { return nil }
+        var total = EnergyJoules.zero
+        for id in ids {
+            guard let d = deltas[id] else { return nil }
+            total = total + d
+        }
+        return total
+    }
+}

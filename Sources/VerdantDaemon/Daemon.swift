@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VerdantAPI
+import VerdantCarbon
+import VerdantCore
+import VerdantExecutor
+import VerdantSensors
+import VerdantServer
+import VerdantStore
+import VerdantSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The composition root: the one place that builds concrete adapters and wires them into the runtime.
+public enum Daemon {
+    /// A start-up failure that must end the daemon with a clear message (bad trace, unusable state folder).
+    public struct StartupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Opens the state, loads the carbon signal and the policy, takes the first sample, then runs the
+    /// API, the sampler and the scheduler until SIGTERM or SIGINT.
+    /// - Throws: `ConfigurationError`, `TraceFileError` or `StartupError` before anything is served.
+    public static func run(configuration c: DaemonConfiguration, logger: Logger) async throws {
+        let prepared = try await prepare(configuration: c, logger: logger)
+        let notifier = SystemdNotifier()
+        let runtime = prepared.runtime
+        let api = APIServer.application(
+            socketPath: (c.stateDirectory as NSString).appendingPathComponent(APIRoutes.socketName),
+            handler: runtime, logger: logger,
+            onRunning: {
+                let line = await runtime.statusLine()
+                notifier.ready(status: line)
+                logger.notice("verdantd ready", metadata: ["status": "\(line)"])
+            })
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier)),
+                .init(service: SchedulerService(runtime: runtime)),
+                .init(service: api),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.notice("verdantd stopped")
+    }
+
+    /// Everything up to serving: exposed so tests can drive a runtime without a socket.
+    public static func prepare(configuration c: DaemonConfiguration, logger: Logger) async throws -> (runtime: JobRuntime, database: VerdantDatabase) {
+        // Traces and policy first: bad input stops us before anything is written.
+        var trace: TraceFile?
+        if let t = c.intensityTrace { trace = try TraceFile(path: BundledResources.resolve(t)) }
+        let policy = try c.policyFile.map { try PolicyFile.load(path: $0) }
+            ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
+        do {
+            try FileManager.default.createDirectory(atPath: c.stateDirectory + "/logs", withIntermediateDirectories: true)
+        } catch {
+            throw StartupError(description: "cannot create the state folder \(c.stateDirectory): \(error.localizedDescription); choose another with --state-dir")
+        }
+        let stateDirectory = URL(fileURLWithPath: c.stateDirectory).standardizedFileURL.path
+
+        let db: VerdantDatabase
+        do {
+            db = try VerdantDatabase(path: c.stateDirectory + "/verdant.sqlite")
+        } catch {
+            throw StartupError(description: "cannot open the database in \(c.stateDirectory): \(error)")
+        }
+
+        let zone = c.intensityZone ?? trace?.valueColumn ?? "static"
+        let fallback = IntensityGramsPerKWh(c.staticIntensity)
+        var series = IntensitySeries(points: [], fallback: fallback)
+        var intensitySource = "static \(c.staticIntensity) gCO2eq/kWh"
+        if let trace {
+            try db.upsert(trace.points.map {
+                IntensityPointRecord(zone: zone, time: $0.time, intensity: $0.intensity, source: trace.sourceName, signal: "average")
+            })
+            series = IntensitySeries(points: try db.intensityPoints(zone: zone, source: trace.sourceName), fallback: fallback)
+            intensitySource = trace.sourceName
+        }
+
+        var replay: ReplayClock?
+        if c.replaySpeed > 0 {
+            var anchor = c.replayStart ?? series.points.first?.time ?? Date()
+            // A restart continues where the previous run left off, so daemon time never goes backwards
+            // over stored jobs; delete the state folder to replay from the start again.
+            if try db.meta("replay.source") == intensitySource,
+               let s = try db.meta("replay.trace_time"), let resumed = ISO8601.parse(s) {
+                anchor = resumed   // continue where the previous run left off
+            }
+            replay = ReplayClock(anchor: anchor, anchorMonotonicNanos: monotonicNanos(), speed: c.replaySpeed)
+        }
+
+        let procStat = ProcStatReader(procRoot: c.procRoot)
+        let model = estimateModel(configuration: c, cpuModel: procStat.cpuModelName())
+        let sensor = NodeSensor(powercapRoot: c.powercapRoot, procRoot: c.procRoot, model: model)
+        for p in sensor.problems { logger.warning("powercap zone unreadable", metadata: ["problem": "\(p)"]) }
+        logger.info("energy source", metadata: ["source": "\(sensor.energySource.rawValue)",
+                                                "sensors": "\(sensor.sensorNames.joined(separator: ", "))"])
+        var layout = CgroupLayout.detect(root: c.cgroupRoot)
+        if let l = layout, mkdir(l.parentDirectory, 0o755) != 0, errno != EEXIST {
+            logger.warning("cannot create job cgroups (run verdantd as root); job CPU time will come from wait4 rusage",
+                           metadata: ["cgroup.path": "\(l.parentDirectory)", "errno": "\(errno)"])
+            layout = nil
+        } else if layout == nil {
+            logger.warning("no usable cgroup hierarchy; job CPU time will come from wait4 rusage")
+        }
+
+        let runtime = JobRuntime(parts: .init(
+            database: db, sensor: sensor, model: model, executor: ProcessExecutor(layout: layout, instance: stateDirectory),
+            clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
+            intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
+            stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger))
+        try await runtime.recoverAfterRestart()
+        guard await runtime.sample() else {
+            throw StartupError(description: "the first sample failed: cannot read \(c.procRoot)/stat")
+        }
+        return (runtime, db)
+    }
+
+    /// The estimate's power model: configured watts, else the CPU's TDP from CodeCarbon's table,
+    /// else CodeCarbon's default of 85 W.
+    static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> LinearCPUPowerModel {
+        if let w = c.estimateMaxWatts {
+            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
+        }
+        if let m = cpuModel, let tdp = TDPTable.lookup(modelName: m, csv: BundledResources.cpuPowerTable()) {
+            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: tdp, name: "linear-cpu-v1 TDP \(tdp.watts) W (\(m))")
+        }
+        return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(85),
+                                   name: "linear-cpu-v1 default 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
+    }
+}
+
+/// Files shipped inside the daemon (SwiftPM resources).
+enum BundledResources {
+    /// Maps `bundled:<name>` to the shipped trace's path; other paths are returned unchanged.
+    static func resolve(_ path: String) -> String {
+        guard path.hasPrefix("bundled:") else { return path }
+        let name = String(path.dropFirst("bundled:".count))
+        return Bundle.module.bundleURL.appendingPathComponent("traces/" + name).path
+    }
+
+    static func defaultPolicyText() -> String {
+        (try? String(contentsOf: Bundle.module.bundleURL.appendingPathComponent("policies/default.yaml"), encoding: .utf8)) ?? ""
+    }
+
+    static func cpuPowerTable() -> String {
+        (try? String(contentsOf: Bundle.module.bundleURL.appendingPathComponent("reference/cpu_power.csv"), encoding: .utf8)) ?? ""
+    }
+}

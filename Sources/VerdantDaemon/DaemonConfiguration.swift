@@ -1,0 +1,100 @@
+import Foundation
+import VerdantCore
+
+/// Everything `verdantd` can be told, with its defaults. Each key is documented in
+/// docs/configuration.md and has a command-line option of the same name that overrides the file.
+///
+/// Layers, lowest first: built-in defaults < the configuration file (`--config`), or the embedded
+/// default configuration when no file is given < command-line options.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// Folder for the database, job logs and the API socket (`state-dir`).
+    public var stateDirectory: String = "./verdant-state"
+    /// CSV trace of grid intensity (`intensity-trace`); `nil` = only `static-intensity`.
+    public var intensityTrace: String?
+    /// Grid zone name stored with the trace's points (`intensity-zone`); default: the trace's value column header.
+    public var intensityZone: String?
+    /// Trace seconds per real second (`replay-speed`); 0 = no replay, the trace's times are taken as they are.
+    public var replaySpeed: Double = 0
+    /// Trace time at which replay starts (`replay-start`); default: the first point of the trace.
+    /// A restart on the same state folder and trace continues where the previous run left off instead.
+    public var replayStart: Date?
+    /// Fallback intensity where no trace point applies (`static-intensity`, gCO2eq/kWh). Default 480:
+    /// world average of 2023 (Ember, Global Electricity Review 2024).
+    public var staticIntensity: Double = 480
+    /// Root of the powercap tree (`powercap-root`).
+    public var powercapRoot: String = "/sys/class/powercap"
+    /// Root of procfs (`proc-root`).
+    public var procRoot: String = "/proc"
+    /// Root of the cgroup mounts (`cgroup-root`).
+    public var cgroupRoot: String = "/sys/fs/cgroup"
+    /// Sampler period (`sample-interval`, s).
+    public var sampleIntervalSeconds: Double = 1
+    /// How often buffered samples are written (`flush-interval`, s).
+    public var flushIntervalSeconds: Double = 5
+    /// Scheduling policy file (`policy`); `nil` = the built-in copy of Policies/default.yaml.
+    public var policyFile: String?
+    /// Power with every CPU busy for the estimate (`estimate-max-watts`); `nil` = the CPU's TDP from
+    /// CodeCarbon's table, else 85 W.
+    public var estimateMaxWatts: Double?
+    /// Power with every CPU idle for the estimate (`estimate-idle-watts`).
+    public var estimateIdleWatts: Double = 0
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error` (`log-level`).
+    public var logLevel: String = "info"
+
+    /// Every key the file accepts.
+    public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
+                              "static-intensity", "powercap-root", "proc-root", "cgroup-root", "sample-interval",
+                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
+
+    public init() {}
+
+    /// The configuration `verdantd` uses when started without `--config`: state in `./verdant-state`,
+    /// replay of the bundled ENTSO-E trace of Germany, June 2020, at one trace hour per 10 real seconds.
+    public static let embeddedDefault = """
+        # verdantd's embedded default configuration (verdant config dump shows the effective values)
+        state-dir: ./verdant-state
+        intensity-trace: bundled:de-2020-06_entsoe_15min.csv
+        intensity-zone: DE
+        replay-speed: 360
+        sample-interval: 1s
+        flush-interval: 5s
+        """
+
+    /// Applies a YAML file's values over `self`.
+    /// - Throws: `ConfigurationError` naming the file and line of an unknown key or bad value.
+    public mutating func apply(yaml text: String, file: String) throws {
+        let f = try YAMLFields(text: text, file: file)
+        try f.rejectUnknown(Self.keys, what: "configuration")
+        if let v = try f.string("state-dir") { stateDirectory = v }
+        if let v = try f.string("intensity-trace") { intensityTrace = v.isEmpty ? nil : v }
+        if let v = try f.string("intensity-zone") { intensityZone = v }
+        if let v = try f.double("replay-speed") {
+            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("replay-speed"), message: "'replay-speed' must be 0 (off) or positive") }
+            replaySpeed = v
+        }
+        if let v = try f.string("replay-start") {
+            guard let d = ISO8601.parse(v) else {
+                throw ConfigurationError(file: file, line: f.line("replay-start"), message: "'replay-start' must be an ISO-8601 instant, got '\(v)'")
+            }
+            replayStart = d
+        }
+        if let v = try f.double("static-intensity") {
+            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("static-intensity"), message: "'static-intensity' must not be negative (gCO2eq/kWh)") }
+            staticIntensity = v
+        }
+        if let v = try f.string("powercap-root") { powercapRoot = v }
+        if let v = try f.string("proc-root") { procRoot = v }
+        if let v = try f.string("cgroup-root") { cgroupRoot = v }
+        if let v = try f.seconds("sample-interval") { sampleIntervalSeconds = v }
+        if let v = try f.seconds("flush-interval") { flushIntervalSeconds = v }
+        if let v = try f.string("policy") { policyFile = v }
+        if let v = try f.double("estimate-max-watts") { estimateMaxWatts = v }
+        if let v = try f.double("estimate-idle-watts") { estimateIdleWatts = v }
+        if let v = try f.string("log-level") {
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
+                throw ConfigurationError(file: file, line: f.line("log-level"), message: "'log-level' must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = v
+        }
+    }
+}

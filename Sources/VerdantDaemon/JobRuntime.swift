@@ -1,0 +1,482 @@
+import Foundation
+import Logging
+import VerdantAPI
+import VerdantCore
+import VerdantExecutor
+import VerdantStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's state and behaviour: samples the node, plans and starts jobs, follows them, and
+/// answers the API. One actor, so every change to a job happens in one place and in order.
+public actor JobRuntime: VerdantAPIHandler {
+    /// Everything the runtime is built from; the composition root (`Daemon`) fills it in.
+    public struct Parts: Sendable {
+        public var database: VerdantDatabase
+        public var sensor: any NodeReadingSource
+        public var model: LinearCPUPowerModel
+        public var executor: ProcessExecutor
+        public var clock: DaemonClock
+        public var series: IntensitySeries
+        public var intensitySource: String
+        public var intensityZone: String
+        public var policy: SchedulingPolicy
+        public var defaultDeadlines: [JobKind: Double]
+        public var stateDirectory: String
+        public var flushIntervalSeconds: Double
+        public var logger: Logger
+    }
+
+    private struct RunningJob {
+        var job: Job
+        var process: LaunchedProcess
+        var last: JobReading
+        var intervals: [JobEnergyInterval]
+        /// Set when the job is being stopped on purpose: the state and reason to record at exit.
+        var stopping: (state: JobState, reason: String)?
+    }
+
+    private let parts: Parts
+    private var log: Logger { parts.logger }
+    private var lastReading: NodeReading?
+    private var pendingSamples: [EnergySampleRecord] = []
+    private var pendingIntervals: [JobIntervalRecord] = []
+    private var lastFlushNanos: UInt64 = 0
+    private var running: [Int64: RunningJob] = [:]
+    private var shuttingDown = false
+    /// Samples taken since start.
+    public private(set) var ticks = 0
+
+    public init(parts: Parts) {
+        self.parts = parts
+    }
+
+    // MARK: Start-up and shutdown
+
+    /// Settles jobs a previous instance left `running` (it died without a clean shutdown): their
+    /// leftover processes are killed and each is recorded as `lost` with the reason and the energy of
+    /// the intervals stored before the crash. Never silently dropped.
+    public func recoverAfterRestart() throws {
+        for var job in try parts.database.jobs(states: [.running]) {
+            guard let id = job.id else { continue }
+            var killed = 0
+            if let path = job.cgroupPath, FileManager.default.fileExists(atPath: path),
+               let layout = parts.executor.layout {
+                let cg = JobCgroup(layout: layout, path: path)
+                killed = cg.pids().count
+                cg.remove()
+            } else if let pid = job.pid, kill(pid, 0) == 0 {
+                // No cgroup: the process group the job leads (it called setsid).
+                kill(-pid, SIGKILL)
+                killed = 1
+            }
+            let intervals = try parts.database.intervals(jobID: id)
+            job.state = .lost
+            job.endedAt = parts.clock.now()
+            job.reason = "verdantd stopped while the job ran without a clean shutdown; " +
+                (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
+            if !intervals.isEmpty {
+                job.energy = intervals.map(\.energy).reduce(.zero, +)
+                job.carbon = intervals.map(\.carbon).reduce(.zero, +)
+                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
+                job.energySource = Self.combinedSource(intervals.map(\.source))
+            }
+            try parts.database.update(job)
+            log.warning("job recorded as lost after restart", metadata: ["job.id": "\(id)", "reason": "\(job.reason ?? "")"])
+        }
+    }
+
+    /// Stops every running job (SIGTERM to its cgroup, SIGKILL after `graceSeconds`), records each
+    /// as `lost` with the reason, and writes everything buffered. Called on SIGTERM/SIGINT.
+    public func shutdown(graceSeconds: Double = 5) async {
+        shuttingDown = true
+        for (id, var r) in running {
+            r.stopping = (.lost, "verdantd shut down (SIGTERM/SIGINT) while the job ran; the job was terminated")
+            running[id] = r
+            signalJob(r, SIGTERM)
+        }
+        let deadline = monotonicNanosNow() + UInt64(graceSeconds * 1e9)
+        while !running.isEmpty && monotonicNanosNow() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for r in running.values { signalJob(r, SIGKILL) }
+        let killDeadline = monotonicNanosNow() + 3_000_000_000
+        while !running.isEmpty && monotonicNanosNow() < killDeadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        flush(force: true)
+    }
+
+    private func signalJob(_ r: RunningJob, _ sig: Int32) {
+        if let cg = r.process.cgroup { cg.signalAll(sig) }
+        kill(-r.process.pid, sig)
+    }
+
+    // MARK: Sampling
+
+    /// Takes one node reading, stores per-zone energy since the previous one, charges running jobs,
+    /// and writes buffered rows when the flush interval has passed.
+    /// - Returns: `true` when a reading was taken (the sampler made progress).
+    @discardableResult
+    public func sample() -> Bool {
+        let reading: NodeReading
+        do {
+            reading = try parts.sensor.read()
+        } catch {
+            log.error("sampling failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
+        if let prev = lastReading {
+            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
+            pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
+        }
+        lastReading = reading
+        for (id, var r) in running {
+            guard let cpu = r.process.cgroup?.cpuSeconds() else { continue }
+            let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series)
+            r.intervals.append(interval)
+            r.last = jr
+            running[id] = r
+            pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
+        }
+        ticks += 1
+        flush(force: false)
+        return true
+    }
+
+    private func samples(from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
+        let dt = new.seconds(since: old)
+        let busy = new.cpu.busySeconds - old.cpu.busySeconds
+        if new.zones.isEmpty {
+            let (e, _) = NodeEnergyAccounting.energy(from: old, to: new, model: parts.model)
+            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: parts.model.name, source: .estimated,
+                                       startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)]
+        }
+        let deltas = PowercapArithmetic.zoneDeltas(from: old.zones, to: new.zones)
+        return new.zones.compactMap { z in
+            guard let e = deltas[z.id] else { return nil }
+            return EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured,
+                                      startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)
+        }
+    }
+
+    private func flush(force: Bool) {
+        let now = monotonicNanosNow()
+        guard force || Double(now - lastFlushNanos) / 1e9 >= parts.flushIntervalSeconds else { return }
+        guard !pendingSamples.isEmpty || !pendingIntervals.isEmpty || force else { return }
+        var meta: [String: String] = [:]
+        if parts.clock.replay != nil {
+            meta["replay.trace_time"] = ISO8601.string(parts.clock.now())
+            meta["replay.source"] = parts.intensitySource
+        }
+        do {
+            try parts.database.append(samples: pendingSamples, intervals: pendingIntervals, meta: meta)
+            pendingSamples.removeAll(keepingCapacity: true)
+            pendingIntervals.removeAll(keepingCapacity: true)
+            lastFlushNanos = now
+        } catch {
+            // Kept in memory and retried at the next flush: nothing is dropped.
+            log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
+        }
+    }
+
+    // MARK: Scheduling
+
+    /// Starts every queued job whose planned start (or latest start) has come.
+    /// - Returns: real seconds until the next queued job is due, or `nil` when none is queued.
+    public func startDueJobs() -> Double? {
+        guard !shuttingDown else { return nil }
+        let now = parts.clock.now()
+        let queued: [Job]
+        do {
+            queued = try parts.database.jobs(states: [.queued])
+        } catch {
+            log.error("reading the queue failed", metadata: ["error": "\(error)"])
+            return 1
+        }
+        var next: Double?
+        for job in queued {
+            let due = min(job.plannedStart, job.latestStart)
+            if due <= now {
+                start(job)
+            } else {
+                let wait = parts.clock.realSeconds(until: due)
+                next = min(next ?? wait, wait)
+            }
+        }
+        return next
+    }
+
+    private func start(_ queued: Job) {
+        guard let id = queued.id else { return }
+        var job = queued
+        let logPath = (parts.stateDirectory as NSString).appendingPathComponent("logs/job-\(id).log")
+        let before: NodeReading
+        do {
+            before = try parts.sensor.read()
+        } catch {
+            log.error("cannot read the node before starting a job; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            return
+        }
+        job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
+        job.logPath = logPath
+        let request = LaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
+                                    environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
+        let process: LaunchedProcess
+        do {
+            process = try parts.executor.launch(request)
+        } catch {
+            job.state = .failed
+            job.endedAt = job.startedAt
+            job.reason = "could not start: \(error)"
+            job.energySource = .unavailable
+            persist(job)
+            log.error("job could not start", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            return
+        }
+        job.state = .running
+        job.pid = process.pid
+        job.cgroupPath = process.cgroup?.path
+        persist(job)
+        log.info("job started", metadata: ["job.id": "\(id)", "job.name": "\(job.name)", "pid": "\(process.pid)"])
+        running[id] = RunningJob(job: job, process: process,
+                                 last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
+                                 intervals: [], stopping: nil)
+        let executor = parts.executor
+        Task {
+            let exit = await executor.waitForExit(pid: process.pid)
+            self.jobExited(id: id, exit: exit)
+        }
+    }
+
+    private func jobExited(id: Int64, exit: ProcessExit) {
+        guard var r = running.removeValue(forKey: id) else { return }
+        var job = r.job
+        let cpu = r.process.cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        if let reading = try? parts.sensor.read() {
+            let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
+            let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series)
+            r.intervals.append(interval)
+            job.endedAt = time
+        } else {
+            job.endedAt = parts.clock.now()
+        }
+        r.process.cgroup?.remove()
+        job.exitCode = exit.exitCode
+        job.signal = exit.signal
+        job.cpuSeconds = cpu
+        let sources = r.intervals.map(\.source)
+        job.energySource = Self.combinedSource(sources)
+        if job.energySource == .unavailable {
+            job.energy = nil
+            job.carbon = nil
+        } else {
+            job.energy = r.intervals.map(\.energy).reduce(.zero, +)
+            job.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+        }
+        if let stopping = r.stopping {
+            job.state = stopping.state
+            job.reason = stopping.reason
+        } else if exit.exitCode == 0 {
+            job.state = .succeeded
+        } else {
+            job.state = .failed
+            job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
+        }
+        // The last interval is written with the final state; earlier ones may still be buffered.
+        let unflushed = pendingIntervals.filter { $0.jobID == id }
+        pendingIntervals.removeAll { $0.jobID == id }
+        let last = r.intervals.last.map { [JobIntervalRecord(jobID: id, interval: $0)] } ?? []
+        do {
+            try parts.database.finish(job, intervals: unflushed + last)
+        } catch {
+            log.error("recording a finished job failed", metadata: ["job.id": "\(id)", "error": "\(error)"])
+        }
+        log.info("job ended", metadata: ["job.id": "\(id)", "state": "\(job.state.rawValue)",
+                                         "energy_j": "\(job.energy?.joules ?? -1)", "carbon_g": "\(job.carbon?.grams ?? -1)"])
+    }
+
+    static func combinedSource(_ sources: [EnergySource]) -> EnergySource {
+        if sources.contains(.measured) && !sources.contains(.unavailable) && !sources.contains(.estimated) { return .measured }
+        if sources.contains(.estimated) { return .estimated }
+        if sources.contains(.measured) { return .measured }
+        return .unavailable
+    }
+
+    private func persist(_ job: Job) {
+        do {
+            try parts.database.update(job)
+        } catch {
+            log.error("saving job failed", metadata: ["job.id": "\(job.id ?? -1)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: API
+
+    public func submit(_ r: SubmitRequest, caller: Caller) async throws -> JobView {
+        guard !shuttingDown else { throw APIError(status: 503, "verdantd is shutting down; submit again once it is back") }
+        guard let exe = r.command.first, !exe.isEmpty else {
+            throw APIError.badRequest("no command: give the job's command after '--', e.g. verdant submit -- python3 train.py")
+        }
+        let kind: JobKind
+        if let k = r.kind {
+            guard let parsed = JobKind(rawValue: k) else {
+                throw APIError.badRequest("unknown kind '\(k)': use one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            kind = parsed
+        } else {
+            kind = .batch
+        }
+        let name = r.name ?? URL(fileURLWithPath: exe).lastPathComponent
+        guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters") }
+        var given: Double?
+        if let d = r.expectedDuration {
+            guard let s = DurationSyntax.parseSeconds(d) else {
+                throw APIError.badRequest("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
+            }
+            given = s
+        }
+        let now = parts.clock.now()
+        let deadline: Date
+        if let d = r.deadline {
+            guard let resolved = DurationSyntax.resolveDeadline(d, now: now) else {
+                throw APIError.badRequest("--deadline '\(d)' is neither a duration (6h, PT6H) nor an ISO-8601 instant (2020-06-02T12:00:00Z)")
+            }
+            deadline = resolved
+        } else {
+            deadline = now.addingTimeInterval(parts.defaultDeadlines[kind] ?? 86400)
+        }
+        let policy = parts.policy.defaults(for: kind)
+        let history = try parts.database.history(name: name)
+        let duration = JobExpectation.duration(given: given, history: history.map(\.durationSeconds), policy: policy)
+        let energy = JobExpectation.energy(durationSeconds: duration.seconds,
+                                           history: history.compactMap { h in h.energy.map { ($0, h.durationSeconds) } },
+                                           policy: policy)
+        let plan: JobPlan
+        do {
+            plan = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                                    expectedEnergy: energy, series: parts.series)
+        } catch let e as PlanError {
+            throw APIError.badRequest(e.description)
+        }
+        let job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
+                      environment: r.environment, uid: caller.uid, gid: caller.gid, submittedAt: now,
+                      deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
+                      expectedEnergy: energy, plan: plan)
+        let stored = try parts.database.insert(job)
+        log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
+                                             "planned_start": "\(ISO8601.string(plan.plannedStart))"])
+        return JobView(stored)
+    }
+
+    private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
+
+    public func jobs(caller: Caller) async throws -> [JobView] {
+        try parts.database.jobs().filter { visible($0, to: caller) }.map { view($0) }
+    }
+
+    public func job(id: Int64, caller: Caller) async throws -> JobView {
+        guard let j = try parts.database.job(id: id), visible(j, to: caller) else {
+            throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
+        }
+        return view(j)
+    }
+
+    /// A running job's view carries the energy and carbon charged so far.
+    private func view(_ j: Job) -> JobView {
+        guard let id = j.id, let r = running[id] else { return JobView(j) }
+        var live = r.job
+        if !r.intervals.isEmpty {
+            live.energy = r.intervals.map(\.energy).reduce(.zero, +)
+            live.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+            live.energySource = Self.combinedSource(r.intervals.map(\.source))
+            live.cpuSeconds = r.last.jobCPUSeconds
+        }
+        return JobView(live)
+    }
+
+    public func cancel(id: Int64, caller: Caller) async throws -> JobView {
+        guard var j = try parts.database.job(id: id), visible(j, to: caller) else {
+            throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
+        }
+        switch j.state {
+        case .queued:
+            j.state = .cancelled
+            j.endedAt = parts.clock.now()
+            j.reason = "cancelled by uid \(caller.uid) before it started"
+            j.energySource = .unavailable
+            try parts.database.update(j)
+            return JobView(j)
+        case .running:
+            guard var r = running[id] else { throw APIError.conflict("job \(id) is being recorded; try again") }
+            r.stopping = (.cancelled, "cancelled by uid \(caller.uid) while running; terminated with SIGTERM")
+            running[id] = r
+            signalJob(r, SIGTERM)
+            let process = r.process
+            Task {
+                try? await Task.sleep(for: .seconds(10))
+                if let cg = process.cgroup { cg.signalAll(SIGKILL) }
+                kill(-process.pid, SIGKILL)
+            }
+            return view(j)
+        default:
+            throw APIError.conflict("job \(id) has already ended (\(j.state.rawValue)); nothing to cancel")
+        }
+    }
+
+    public func plan(caller: Caller) async throws -> [JobView] {
+        try parts.database.jobs(states: [.queued, .running]).filter { visible($0, to: caller) }
+            .sorted { $0.plannedStart < $1.plannedStart }.map { view($0) }
+    }
+
+    public func status() async throws -> StatusView {
+        let now = parts.clock.now()
+        let counts = try parts.database.jobs(states: [.queued, .running])
+        return StatusView(
+            now: now, replaySpeed: parts.clock.replay?.speed, version: VerdantVersion.string,
+            stateDirectory: parts.stateDirectory, sensors: parts.sensor.sensorNames,
+            energySource: parts.sensor.energySource.rawValue, intensitySource: parts.intensitySource,
+            intensityZone: parts.intensityZone, intensity: parts.series.intensity(at: now).gramsPerKWh,
+            intensityIsFallback: !parts.series.isCovered(at: now),
+            queued: counts.filter { $0.state == .queued }.count, running: running.count,
+            samples: (try? parts.database.sampleCount()) ?? 0,
+            cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)")
+    }
+
+    public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
+        let now = parts.clock.now()
+        func resolve(_ s: String?, _ flag: String) throws -> Date? {
+            guard let s else { return nil }
+            if let secs = DurationSyntax.parseSeconds(s) { return now.addingTimeInterval(-secs) }
+            guard let d = ISO8601.parse(s) else {
+                throw APIError.badRequest("--\(flag) '\(s)' is neither an ISO-8601 instant nor a duration before now (24h)")
+            }
+            return d
+        }
+        let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
+        return EnergyReport(jobs: jobs, since: try resolve(since, "since"), until: try resolve(until, "until"))
+    }
+
+    /// A one-line summary for `systemctl status`.
+    public func statusLine() -> String {
+        let now = parts.clock.now()
+        let i = parts.series.intensity(at: now).gramsPerKWh
+        return "\(parts.sensor.sensorNames.count) sensor(s) \(parts.sensor.energySource.rawValue); "
+            + "\(running.count) running; intensity \(Int(i.rounded())) gCO2eq/kWh (\(parts.intensitySource)) at \(ISO8601.string(now))"
+    }
+}
+
+private func monotonicNanosNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Verdant's version, shown by `status` and `--version`.
+public enum VerdantVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import VerdantAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Request context that keeps the connection's channel, to read the caller's `SO_PEERCRED`.
+public struct PeerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The accepted Unix-socket connection.
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The peer's credentials as the kernel recorded them at `connect(2)` (unix(7), SO_PEERCRED).
+    /// - Throws: `APIError` (500) when the option cannot be read (not a Unix socket).
+    func caller() async throws -> Caller {
+        guard let provider = channel as? any SocketOptionProvider else {
+            throw APIError(status: 500, "the API connection is not a Unix socket: peer credentials unavailable")
+        }
+        let cred: PeerCredentials = try await provider.unsafeGetSocketOption(
+            level: .socket, name: NIOBSDSocket.Option(rawValue: SO_PEERCRED)).get()
+        return Caller(uid: cred.uid, gid: cred.gid, pid: cred.pid)
+    }
+}
+
+/// `struct ucred` of unix(7) (`pid_t pid; uid_t uid; gid_t gid;`), which Glibc's Swift module does
+/// not export without `_GNU_SOURCE`.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// The HTTP/1.1 API on a Unix socket (Hummingbird), routing to a `VerdantAPIHandler`.
+public enum APIServer {
+    /// Builds the application. It is a `Service`: run it in the daemon's `ServiceGroup`.
+    /// - Parameters:
+    ///   - socketPath: the socket file; a stale one left by a killed daemon is removed first.
+    ///   - handler: the daemon.
+    ///   - onRunning: called once the socket accepts connections.
+    public static func application(socketPath: String, handler: any VerdantAPIHandler, logger: Logger,
+                                   onRunning: @escaping @Sendable () async -> Void) -> some ApplicationProtocol {
+        unlink(socketPath)
+        let router = Router(context: PeerRequestContext.self)
+        let jobs = router.group(RouterPath(APIRoutes.jobs))
+        jobs.post { req, ctx in
+            try await respond {
+                let body = try await req.body.collect(upTo: 4 << 20)
+                let submit: SubmitRequest
+                do {
+                    submit = try APIJSON.decoder().decode(SubmitRequest.self, from: Data(body.readableBytesView))
+                } catch {
+                    throw APIError.badRequest("malformed submission: \(error)")
+                }
+                return try await handler.submit(submit, caller: try await ctx.caller())
+            }
+        }
+        jobs.get { _, ctx in try await respond { try await handler.jobs(caller: try await ctx.caller()) } }
+        jobs.get(":id") { _, ctx in
+            try await respond { try await handler.job(id: try jobID(ctx), caller: try await ctx.caller()) }
+        }
+        jobs.post(":id/cancel") { _, ctx in
+            try await respond { try await handler.cancel(id: try jobID(ctx), caller: try await ctx.caller()) }
+        }
+        router.get(RouterPath(APIRoutes.plan)) { _, ctx in
+            try await respond { try await handler.plan(caller: try await ctx.caller()) }
+        }
+        router.get(RouterPath(APIRoutes.status)) { _, _ in try await respond { try await handler.status() } }
+        router.get(RouterPath(APIRoutes.report)) { req, ctx in
+            try await respond {
+                try await handler.report(since: req.uri.queryParameters.get("since"),
+                                         until: req.uri.queryParameters.get("until"),
+                                         caller: try await ctx.caller())
+            }
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "verdantd"),
+            onServerRunning: { _ in
+                // Any local user may connect; what each may see and do is decided by SO_PEERCRED.
+                chmod(socketPath, 0o666)
+                await onRunning()
+            },
+            logger: logger
+        )
+    }
+
+    private static func jobID(_ ctx: PeerRequestContext) throws -> Int64 {
+        guard let s = ctx.parameters.get("id"), let id = Int64(s) else {
+            throw APIError.badRequest("job id must be an integer")
+        }
+        return id
+    }
+
+    private static func respond<T: Encodable>(_ body: () async throws -> T) async throws -> Response {
+        do {
+            return json(try await body(), status: .ok)
+        } catch let e as APIError {
+            return json(APIErrorBody(error: e.message), status: HTTPResponse.Status(code: e.status))
+        } catch {
+            return json(APIErrorBody(error: "\(error)"), status: .internalServerError)
+        }
+    }
+
+    private static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
+        let data = (try? APIJSON.encoder().encode(value)) ?? Data("{\"error\":\"encoding failed\"}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,3 @@
+import VerdantCLI
+
+await VerdantCommand.runAsRoot()

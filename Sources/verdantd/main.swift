@@ -1,0 +1,5 @@
+import Logging
+import VerdantDaemon
+
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+await DaemonCommand.runAsRoot()

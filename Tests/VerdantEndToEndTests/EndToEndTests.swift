@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import VerdantCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `verdantd` and `verdant` processes, this machine's /proc and cgroups, the bundled real trace.
+@Suite(.serialized) struct EndToEndTests {
+    /// A CPU-bound shell loop of about a second: real work for the estimate to see.
+    static let busyJob = ["sh", "-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; echo done"]
+
+    func daemonArgs() -> [String] {
+        ["--intensity-trace", bundledTrace.path, "--replay-speed", "3600", "--replay-start", "2020-06-10T00:00:00Z",
+         "--powercap-root", "/nonexistent/powercap", "--sample-interval", "0.2s", "--flush-interval", "1s"]
+    }
+
+    @Test func jobsArePlannedAtTheCheapestStartRunAndAreReported() throws {
+        let state = temporaryDirectory("e2e")
+        let daemon = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let trace = try IndependentTrace(url: bundledTrace)
+
+        let a = try daemon.cli(["submit", "--name", "train-a", "--kind", "training", "--deadline", "12h",
+                                "--expected-duration", "1h", "--"] + Self.busyJob)
+        #expect(a.status == 0, "submit failed: \(a.stderr)")
+        let b = try daemon.cli(["submit", "--name", "batch-b", "--kind", "batch", "--deadline", "20h",
+                                "--expected-duration", "3h", "--"] + Self.busyJob)
+        #expect(b.status == 0, "submit failed: \(b.stderr)")
+        let ids = [a, b].compactMap { Int($0.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(ids.count == 2)
+
+        let plan = try #require(try daemon.json(["plan"]) as? [[String: Any]])
+        #expect(plan.count == 2)
+        var shifted = 0
+        for job in plan {
+            let submitted = try #require(date(job["submitted_at"])).timeIntervalSince1970
+            let deadline = try #require(date(job["deadline"])).timeIntervalSince1970
+            let latest = try #require(date(job["latest_start"])).timeIntervalSince1970
+            let planned = try #require(date(job["planned_start"])).timeIntervalSince1970
+            let d = try #require(job["expected_duration_s"] as? Double)
+            #expect(abs(latest - (deadline - d)) < 0.01)
+            let best = trace.cheapestStart(from: submitted, latest: latest, duration: d)
+            #expect(abs(planned - best.start) < 0.01, "job \(job["name"]!): planned \(planned), cheapest \(best.start)")
+            #expect(abs(trace.mean(planned, planned + d) - best.mean) < 1e-6)
+            #expect(try #require(job["predicted_carbon_g"] as? Double) > 0)
+            #expect(try #require(job["run_now_carbon_g"] as? Double) >= (job["predicted_carbon_g"] as! Double))
+            if planned > submitted + 1 { shifted += 1 }
+        }
+        #expect(shifted >= 1, "the deadlines allow shifting and the trace varies: at least one job should wait")
+
+        var finished: [[String: Any]] = []
+        for id in ids {
+            let job = try waitFor(90) { () -> [String: Any]? in
+                let j = try daemon.json(["show", String(id)]) as? [String: Any]
+                return ["succeeded", "failed", "lost", "cancelled"].contains(j?["state"] as? String ?? "") ? j : nil
+            }
+            let j = try #require(job, "job \(id) did not finish; daemon log:\n\(daemon.daemonLog())")
+            finished.append(j)
+            #expect(j["state"] as? String == "succeeded", "job \(id): \(j)")
+            #expect(j["exit_code"] as? Int == 0)
+            #expect(try #require(j["energy_j"] as? Double) > 0)
+            #expect(j["energy_source"] as? String == "estimated")
+            #expect(try #require(j["carbon_g"] as? Double) > 0)
+            #expect(try #require(j["cpu_seconds"] as? Double) > 0.05)
+            let started = try #require(date(j["started_at"]))
+            let planned = try #require(date(j["planned_start"]))
+            #expect(started >= planned.addingTimeInterval(-1))
+            let latest = try #require(date(j["latest_start"]))
+            #expect(started <= latest.addingTimeInterval(0.3 * 3600))
+            let log = try String(contentsOfFile: try #require(j["log_path"] as? String), encoding: .utf8)
+            #expect(log.contains("done"))
+        }
+
+        let r = try daemon.cli(["report", "--format", "json"])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rows = try #require(obj["jobs"] as? [[String: Any]])
+        let totals = try #require(obj["totals"] as? [String: Any])
+        #expect(rows.count == 2)
+        let energySum = rows.compactMap { $0["energy_j"] as? Double }.reduce(0, +)
+        let carbonSum = rows.compactMap { $0["carbon_g"] as? Double }.reduce(0, +)
+        #expect(abs(try #require(totals["energy_j"] as? Double) - energySum) <= 1e-9 * max(1, energySum))
+        #expect(abs(try #require(totals["carbon_g"] as? Double) - carbonSum) <= 1e-9 * max(1, carbonSum))
+        #expect(abs(energySum - finished.compactMap { $0["energy_j"] as? Double }.reduce(0, +)) < 1e-6)
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test func badSubmissionsAreRefusedWithAClearMessageAndNothingIsWritten() throws {
+        let state = temporaryDirectory("bad")
+        let daemon = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let unknownFlag = try daemon.cli(["submit", "--bogus", "--", "true"])
+        #expect(unknownFlag.status != 0)
+        #expect(unknownFlag.stderr.contains("--bogus"))
+        let past = try daemon.cli(["submit", "--deadline", "2000-01-01T00:00:00Z", "--", "true"])
+        #expect(past.status != 0)
+        #expect(past.stderr.contains("is in the past"))
+        let short = try daemon.cli(["submit", "--deadline", "1h", "--expected-duration", "2h", "--", "true"])
+        #expect(short.status != 0)
+        #expect(short.stderr.contains("less than the expected duration"))
+        let noCommand = try daemon.cli(["submit", "--name", "x"])
+        #expect(noCommand.status != 0)
+        #expect(noCommand.stderr.contains("no command"))
+        let badKind = try daemon.cli(["submit", "--kind", "render", "--", "true"])
+        #expect(badKind.status != 0)
+        let jobs = try #require(try daemon.json(["jobs"]) as? [Any])
+        #expect(jobs.isEmpty)
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test func malformedTraceAndUnknownConfigKeyStopTheDaemonBeforeWriting() throws {
+        let dir = temporaryDirectory("badcfg")
+        let trace = dir.appendingPathComponent("bad-trace.csv")
+        try "time,intensity\n2020-06-01T00:00:00Z,120\n2020-06-01T01:00:00Z,twelve\n".write(to: trace, atomically: true, encoding: .utf8)
+        let state1 = dir.appendingPathComponent("state1")
+        let r1 = try runTool("verdantd", ["--state-dir", state1.path, "--intensity-trace", trace.path])
+        #expect(r1.status != 0)
+        #expect(r1.stderr.contains("bad-trace.csv:3:"), "stderr: \(r1.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state1.path))
+
+        let config = dir.appendingPathComponent("verdant.yaml")
+        try "state-dir: \(dir.appendingPathComponent("state2").path)\nreplay-sped: 10\n".write(to: config, atomically: true, encoding: .utf8)
+        let r2 = try runTool("verdantd", ["--config", config.path])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("verdant.yaml:2: unknown configuration key 'replay-sped'"), "stderr: \(r2.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("state2").path))
+
+        let r3 = try runTool("verdantd", ["--state-dir", dir.appendingPathComponent("state3").path, "--no-such-flag"])
+        #expect(r3.status != 0)
+        #expect(r3.stderr.contains("--no-such-flag"))
+    }
+
+    @Test func sigtermWhileAJobRunsRecordsItsFateAndKeepsTheQueue() throws {
+        let state = temporaryDirectory("term")
+        var daemon: DaemonProcess? = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let run = try daemon!.cli(["submit", "--name", "long", "--deadline", "2h", "--expected-duration", "1h", "--", "sleep", "60"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let runID = try #require(Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let queued = try daemon!.cli(["submit", "--name", "later", "--deadline", "2020-06-28T00:00:00Z", "--expected-duration", "1h", "--", "true"])
+        let queuedID = try #require(Int(queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let running = try waitFor(30) { () -> Bool? in
+            (try daemon!.json(["show", String(runID)]) as? [String: Any])?["state"] as? String == "running" ? true : nil
+        }
+        #expect(running == true, "job never started:\n\(daemon!.daemonLog())")
+        #expect(daemon!.terminate() == 0)
+        daemon = nil
+
+        let again = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let j = try #require(try again.json(["show", String(runID)]) as? [String: Any])
+        #expect(j["state"] as? String == "lost")
+        #expect((j["reason"] as? String ?? "").contains("shut down"))
+        #expect(date(j["started_at"]) != nil)
+        #expect(date(j["ended_at"]) != nil)
+        let q = try #require(try again.json(["show", String(queuedID)]) as? [String: Any])
+        #expect(q["state"] as? String == "queued")
+        #expect(again.terminate() == 0)
+    }
+}
