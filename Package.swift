@@ -31,9 +31,10 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .target(name: "CVerdantSpawn"),
+        .target(name: "CVerdantSensors"),
 
         // MARK: Adapters, one technology each
-        .target(name: "VerdantSensors", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantSensors", dependencies: ["VerdantCore", "CVerdantSensors"]),
         .target(name: "VerdantStore", dependencies: [
             "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
@@ -62,7 +63,7 @@ let package = Package(
             resources: [.copy("Resources/traces"), .copy("Resources/reference"), .copy("Resources/policies")]
         ),
         .target(name: "VerdantCLI", dependencies: [
-            "VerdantCore", "VerdantAPI", "VerdantClient",
+            "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

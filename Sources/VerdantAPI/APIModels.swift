@@ -191,9 +191,12 @@ public struct StatusView: Codable, Sendable, Hashable {
     /// Energy samples stored so far.
     public var samples: Int
     public var cgroup: String
+    /// Every energy source (`perf-power`, `powercap`, `estimate`) with its state (`in use`,
+    /// `available`, `standby`, `unavailable: <reason>`) and detail or fix.
+    public var sources: [SourceStatus]
 
     enum CodingKeys: String, CodingKey {
-        case now, version, sensors, intensity, queued, running, samples, cgroup
+        case now, version, sensors, intensity, queued, running, samples, cgroup, sources
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"
         case energySource = "energy_source"
@@ -204,7 +207,7 @@ public struct StatusView: Codable, Sendable, Hashable {
 
     public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
                 energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
-                intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, cgroup: String) {
+                intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String) {
         self.now = now
         self.replaySpeed = replaySpeed
         self.version = version
@@ -218,6 +221,7 @@ public struct StatusView: Codable, Sendable, Hashable {
         self.queued = queued
         self.running = running
         self.samples = samples
+        self.sources = sources
         self.cgroup = cgroup
     }
 }

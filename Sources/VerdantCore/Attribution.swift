@@ -31,12 +31,28 @@ public struct JobEnergyInterval: Sendable, Hashable {
     public let carbon: CarbonGrams
 }
 
+/// How one interval's node energy divides between idle, each job and the rest of the system.
+public struct EnergySplit: Sendable, Hashable {
+    /// Energy per job id.
+    public let jobs: [Int64: EnergyJoules]
+    /// The dynamic energy of everything that is not a job (the daemon, the OS, other users' work).
+    public let system: EnergyJoules
+    /// The static part: idle power × interval length, capped at the node's energy.
+    public let idle: EnergyJoules
+
+    /// jobs + system + idle; equals the node's energy (the invariant `Attribution.split` checks).
+    public var total: EnergyJoules { jobs.values.reduce(.zero, +) + system + idle }
+}
+
 /// Attribution of node energy to jobs.
 ///
-/// Job energy over an interval = node energy × (job CPU-seconds / node busy CPU-seconds), the
-/// CPU-time-share model of Scaphandre and Kepler's ratio model. The share is clamped to [0, 1]: the
-/// job's cgroup counter (ns) and `/proc/stat` (ticks of 10 ms) have different resolutions, and a job
-/// can never use more than the node did.
+/// Each interval's node energy is split into a static part (idle power × Δt) and a dynamic part
+/// shared by CPU time among the jobs and `system` (everything not a job): Kepler's ratio model
+/// (sustainable-computing-io/kepler, "power attribution": idle power divided separately, dynamic power
+/// by the ratio of a workload's CPU time to the node's). Job CPU time comes from its cgroup, node busy
+/// time from `/proc/stat`. Their resolutions differ (ns vs 10 ms ticks), so the denominator is
+/// max(node busy, Σ jobs): no job is ever charged more than the node's dynamic energy, and
+/// jobs + system + idle = node exactly.
 public enum Attribution {
     /// The job's share of the node's busy CPU time between two readings, in [0, 1].
     public static func cpuShare(jobCPUSeconds: Double, nodeBusyCPUSeconds: Double) -> Double {
@@ -45,19 +61,51 @@ public enum Attribution {
         return min(1, jobCPUSeconds / nodeBusyCPUSeconds)
     }
 
-    /// The interval between two readings of one job.
+    /// Splits one interval's node energy.
+    /// - Parameters:
+    ///   - node: the node's energy over the interval.
+    ///   - elapsedSeconds: the interval's length (monotonic clock).
+    ///   - idlePower: the node's static power.
+    ///   - jobCPUSeconds: CPU-seconds of each job in the interval.
+    ///   - nodeBusyCPUSeconds: busy CPU-seconds of the whole node in the interval.
+    /// - Returns: the split; `total` equals `node` (checked with a precondition-free invariant: any
+    ///   rounding residue goes to `system`).
+    public static func split(node: EnergyJoules, elapsedSeconds: Double, idlePower: PowerWatts,
+                             jobCPUSeconds: [Int64: Double], nodeBusyCPUSeconds: Double) -> EnergySplit {
+        let idle = EnergyJoules(min(max(0, idlePower.watts * elapsedSeconds), max(0, node.joules)))
+        let dynamic = node - idle
+        let jobsTotal = jobCPUSeconds.values.map { max(0, $0) }.reduce(0, +)
+        let denominator = max(nodeBusyCPUSeconds, jobsTotal)
+        var jobs: [Int64: EnergyJoules] = [:]
+        for (id, cpu) in jobCPUSeconds {
+            jobs[id] = denominator > 0 ? dynamic * (max(0, cpu) / denominator) : .zero
+        }
+        let system = dynamic - jobs.values.reduce(.zero, +)
+        return EnergySplit(jobs: jobs, system: system, idle: idle)
+    }
+
+    /// The interval between two readings of one job: (node energy − idle) × the job's CPU share,
+    /// × the mean intensity over the interval.
     /// - Parameters:
     ///   - old: the earlier reading.
     ///   - new: the later reading.
-    ///   - model: the power model used when the node has no counters.
+    ///   - model: the power model (its idle power is the static part; used for the whole estimate when
+    ///     the node has no counters).
     ///   - series: grid intensity, looked up over [old.time, new.time].
+    ///   - profile: the node's vendor and zone power bounds.
     public static func interval(from old: JobReading, to new: JobReading, model: LinearCPUPowerModel,
-                                series: IntensitySeries) -> JobEnergyInterval {
-        let (nodeEnergy, source) = NodeEnergyAccounting.energy(from: old.node, to: new.node, model: model)
+                                series: IntensitySeries, profile: NodeProfile = NodeProfile()) -> JobEnergyInterval {
+        let (nodeEnergy, source) = NodeEnergyAccounting.energy(from: old.node, to: new.node, model: model, profile: profile)
         let jobCPU = max(0, new.jobCPUSeconds - old.jobCPUSeconds)
         let nodeBusy = new.node.cpu.busySeconds - old.node.cpu.busySeconds
-        let share = cpuShare(jobCPUSeconds: jobCPU, nodeBusyCPUSeconds: nodeBusy)
-        let energy = source == .unavailable ? .zero : nodeEnergy * share
+        let energy: EnergyJoules
+        if source == .unavailable {
+            energy = .zero
+        } else {
+            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: model.idlePower,
+                          jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: nodeBusy)
+            energy = s.jobs[0] ?? .zero
+        }
         let intensity = series.meanIntensity(from: old.time, to: new.time)
         return JobEnergyInterval(start: old.time, end: new.time, energy: energy, source: source,
                                  cpuSeconds: jobCPU, intensity: intensity,

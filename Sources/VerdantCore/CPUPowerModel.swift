@@ -61,11 +61,17 @@ public struct NodeReading: Sendable {
 /// The node's energy between two readings: measured from powercap when both readings have counters,
 /// else estimated with the power model.
 public enum NodeEnergyAccounting {
-    /// - Returns: the energy and its source; `.unavailable` (with 0 J that must not be shown as a value)
-    ///   when the readings have counters that cannot be differenced.
-    public static func energy(from old: NodeReading, to new: NodeReading, model: LinearCPUPowerModel) -> (energy: EnergyJoules, source: EnergySource) {
+    /// - Parameter profile: the vendor (for `HostEnergyRule`'s per-die rule) and zone power bounds.
+    /// - Returns: the host CPU total (`HostEnergy.cpuTotal`: packages + DRAM) and its source;
+    ///   `.unavailable` (with 0 J that must not be shown as a value) when the counters of the interval
+    ///   cannot be differenced or a second wrap may hide in it.
+    public static func energy(from old: NodeReading, to new: NodeReading, model: LinearCPUPowerModel,
+                              profile: NodeProfile = NodeProfile()) -> (energy: EnergyJoules, source: EnergySource) {
         if !new.zones.isEmpty {
-            guard !old.zones.isEmpty, let e = PowercapArithmetic.nodeEnergy(from: old.zones, to: new.zones) else {
+            guard !old.zones.isEmpty else { return (.zero, .unavailable) }
+            let zones = IntervalArithmetic.zoneIntervals(from: old.zones, to: new.zones, elapsedSeconds: new.seconds(since: old),
+                                                         maximumPower: profile.zoneMaximumPower)
+            guard let e = HostEnergyRule.hostEnergy(zones, cpuVendorIsAMD: profile.cpuVendorIsAMD).cpuTotal else {
                 return (.zero, .unavailable)
             }
             return (e, .measured)

@@ -12,4 +12,8 @@ public protocol NodeReadingSource: Sendable {
     /// Human-readable list of what is sampled, e.g. `["intel-rapl:0 package-0", ...]` or
     /// `["cpu-estimate linear 85 W"]`.
     var sensorNames: [String] { get }
+    /// Vendor and zone power bounds, for the energy arithmetic.
+    var profile: NodeProfile { get }
+    /// Every source and its state, with the fix when unavailable.
+    var sourceStatuses: [SourceStatus] { get }
 }

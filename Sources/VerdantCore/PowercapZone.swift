@@ -70,7 +70,8 @@ public struct PowercapZoneReading: Hashable, Sendable {
     }
 }
 
-/// The energy of each zone between two sets of readings, and which zones make up the node total.
+/// The energy of each zone between two sets of readings. Which zones make up the host total is
+/// `HostEnergyRule`'s decision, in one place.
 public enum PowercapArithmetic {
     /// Per-zone energy between two reading sets, each zone with its own wrap range.
     ///
@@ -88,44 +89,5 @@ public enum PowercapArithmetic {
             out[r.id] = EnergyJoules(microjoules: d)
         }
         return out
-    }
-
-    /// The zones whose energies add up to the node's energy without counting anything twice.
-    ///
-    /// Rules (Intel SDM Vol. 3B §15.10 on RAPL domains; Linux powercap docs):
-    /// - a package zone already contains its `core` and `uncore` sub-zones, so those are never added;
-    /// - `dram` is outside the package domain, so a `dram` sub-zone *is* added to its package;
-    /// - `psys` (platform) covers the packages too: when present it is the node total on its own;
-    /// - zones of the `intel-rapl-mmio` control type mirror the MSR package zone and are not added.
-    /// - Returns: the ids to sum, sorted.
-    public static func nodeTotalZones(_ zones: [PowercapZoneReading]) -> [PowercapZoneID] {
-        let usable = zones.filter { $0.id.controlType != "intel-rapl-mmio" }
-        if let psys = usable.first(where: { $0.id.parent == nil && $0.name == "psys" }) {
-            return [psys.id]
-        }
-        var ids: [PowercapZoneID] = []
-        for z in usable {
-            if z.id.parent == nil { ids.append(z.id) }
-            else if z.name == "dram", z.id.indices.count == 2 { ids.append(z.id) }
-        }
-        if ids.isEmpty {
-            // Only an mmio tree: fall back to its top-level zones.
-            ids = zones.filter { $0.id.parent == nil }.map(\.id)
-        }
-        return ids.sorted()
-    }
-
-    /// The node's energy between two reading sets: the sum over `nodeTotalZones` of the per-zone deltas.
-    /// - Returns: joules, or `nil` when any node-total zone has no valid delta (no data, never a partial sum).
-    public static func nodeEnergy(from old: [PowercapZoneReading], to new: [PowercapZoneReading]) -> EnergyJoules? {
-        let deltas = zoneDeltas(from: old, to: new)
-        let ids = nodeTotalZones(new)
-        guard !ids.isEmpty else { return nil }
-        var total = EnergyJoules.zero
-        for id in ids {
-            guard let d = deltas[id] else { return nil }
-            total = total + d
-        }
-        return total
     }
 }

@@ -94,12 +94,14 @@ public enum Daemon {
 
         let procStat = ProcStatReader(procRoot: c.procRoot)
         let model = estimateModel(configuration: c, cpuModel: procStat.cpuModelName())
-        let sensor = NodeSensor(powercapRoot: c.powercapRoot, procRoot: c.procRoot, model: model)
-        for p in sensor.problems { logger.warning("powercap zone unreadable", metadata: ["problem": "\(p)"]) }
-        logger.info("energy source", metadata: ["source": "\(sensor.energySource.rawValue)",
-                                                "sensors": "\(sensor.sensorNames.joined(separator: ", "))"])
+        let sensor = NodeSensor(powercapRoot: c.powercapRoot, perfPowerRoot: c.perfPowerRoot.isEmpty ? nil : c.perfPowerRoot,
+                                procRoot: c.procRoot, model: model)
+        // Each source's state is logged once here, never every tick.
+        for s in sensor.sourceStatuses {
+            logger.info("energy source \(s.name): \(s.status)", metadata: ["detail": "\(s.detail)"])
+        }
         var layout = CgroupLayout.detect(root: c.cgroupRoot)
-        if let l = layout, mkdir(l.parentDirectory, 0o755) != 0, errno != EEXIST {
+        if let l = layout, (mkdir(l.parentDirectory, 0o755) != 0 && errno != EEXIST) || access(l.parentDirectory, W_OK) != 0 {
             logger.warning("cannot create job cgroups (run verdantd as root); job CPU time will come from wait4 rusage",
                            metadata: ["cgroup.path": "\(l.parentDirectory)", "errno": "\(errno)"])
             layout = nil

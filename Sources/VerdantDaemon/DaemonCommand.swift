@@ -32,6 +32,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     var staticIntensity: Double?
     @Option(name: .customLong("powercap-root"), help: "Root of the powercap tree.")
     var powercapRoot: String?
+    @Option(name: .customLong("perf-power-root"), help: "perf_event power PMU folder; empty turns perf off.")
+    var perfPowerRoot: String?
     @Option(name: .customLong("proc-root"), help: "Root of procfs.")
     var procRoot: String?
     @Option(name: .customLong("cgroup-root"), help: "Root of the cgroup mounts.")
@@ -79,6 +81,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             c.staticIntensity = v
         }
         if let v = powercapRoot { c.powercapRoot = v }
+        if let v = perfPowerRoot { c.perfPowerRoot = v }
         if let v = procRoot { c.procRoot = v }
         if let v = cgroupRoot { c.cgroupRoot = v }
         if let v = sampleInterval {

@@ -23,6 +23,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var staticIntensity: Double = 480
     /// Root of the powercap tree (`powercap-root`).
     public var powercapRoot: String = "/sys/class/powercap"
+    /// The perf_event `power` PMU's folder (`perf-power-root`); empty turns perf off.
+    public var perfPowerRoot: String = "/sys/bus/event_source/devices/power"
     /// Root of procfs (`proc-root`).
     public var procRoot: String = "/proc"
     /// Root of the cgroup mounts (`cgroup-root`).
@@ -43,7 +45,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
-                              "static-intensity", "powercap-root", "proc-root", "cgroup-root", "sample-interval",
+                              "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
 
     public init() {}
@@ -83,6 +85,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             staticIntensity = v
         }
         if let v = try f.string("powercap-root") { powercapRoot = v }
+        if let v = try f.string("perf-power-root") { perfPowerRoot = v }
         if let v = try f.string("proc-root") { procRoot = v }
         if let v = try f.string("cgroup-root") { cgroupRoot = v }
         if let v = try f.seconds("sample-interval") { sampleIntervalSeconds = v }

@@ -136,7 +136,7 @@ public actor JobRuntime: VerdantAPIHandler {
         for (id, var r) in running {
             guard let cpu = r.process.cgroup?.cpuSeconds() else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series, profile: parts.sensor.profile)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
@@ -155,11 +155,10 @@ public actor JobRuntime: VerdantAPIHandler {
             return [EnergySampleRecord(zone: "cpu-estimate", zoneName: parts.model.name, source: .estimated,
                                        startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)]
         }
-        let deltas = PowercapArithmetic.zoneDeltas(from: old.zones, to: new.zones)
-        return new.zones.compactMap { z in
-            guard let e = deltas[z.id] else { return nil }
-            return EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured,
-                                      startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)
+        return IntervalArithmetic.zoneIntervals(from: old.zones, to: new.zones, elapsedSeconds: dt,
+                                                maximumPower: parts.sensor.profile.zoneMaximumPower).map { z in
+            EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured, startAt: t0, endAt: t1,
+                               durationSeconds: dt, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
         }
     }
 
@@ -259,7 +258,7 @@ public actor JobRuntime: VerdantAPIHandler {
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series, profile: parts.sensor.profile)
             r.intervals.append(interval)
             job.endedAt = time
         } else {
@@ -443,7 +442,7 @@ public actor JobRuntime: VerdantAPIHandler {
             intensityZone: parts.intensityZone, intensity: parts.series.intensity(at: now).gramsPerKWh,
             intensityIsFallback: !parts.series.isCovered(at: now),
             queued: counts.filter { $0.state == .queued }.count, running: running.count,
-            samples: (try? parts.database.sampleCount()) ?? 0,
+            samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
             cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)")
     }
 

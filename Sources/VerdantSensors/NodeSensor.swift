@@ -1,34 +1,92 @@
 import Foundation
 import VerdantCore
 
-/// The node's energy sensor: powercap zones where any can be read, else CPU time for the estimate.
+/// The node's energy sensor. Sources in order of preference: perf_event's `power` PMU, powercap
+/// sysfs, and the CPU-time estimate. Every reading carries `/proc/stat` CPU time, which attribution needs.
 ///
-/// Either way every reading carries `/proc/stat` CPU time, which attribution needs.
+/// Each source is probed once at start; what is missing is reported in `sourceStatuses` (with the fix)
+/// and logged once by the caller, never every tick.
 public struct NodeSensor: NodeReadingSource {
+    private let perf: PerfPowerReader?
     private let powercap: PowercapReader
     private let zones: [PowercapReader.Zone]
     private let procStat: ProcStatReader
     private let model: LinearCPUPowerModel
-    /// Problems met while discovering zones (for logs and status).
+    /// Problems met while probing (for logs).
     public let problems: [String]
+    public let sourceStatuses: [SourceStatus]
+    public let profile: NodeProfile
 
-    /// Discovers the zones under `powercapRoot` once.
+    /// Probes the sources.
     /// - Parameters:
     ///   - powercapRoot: default `/sys/class/powercap`.
+    ///   - perfPowerRoot: default `/sys/bus/event_source/devices/power`; `nil` skips perf.
     ///   - procRoot: default `/proc`.
-    ///   - model: the estimate used when no zone is readable.
-    public init(powercapRoot: String, procRoot: String = "/proc", model: LinearCPUPowerModel) {
+    ///   - model: the estimate used when no counter is readable.
+    public init(powercapRoot: String, perfPowerRoot: String? = nil, procRoot: String = "/proc", model: LinearCPUPowerModel) {
+        var problems: [String] = []
+        var statuses: [SourceStatus] = []
+        var perfReader: PerfPowerReader?
+        if let root = perfPowerRoot {
+            do {
+                let r = try PerfPowerReader(root: root)
+                perfReader = r
+                statuses.append(SourceStatus(name: "perf-power", status: "in use", detail: r.zoneNames.joined(separator: ", ")))
+            } catch let e as SensorError {
+                let why = e.isPermissionDenied ? "permission" : (e.errno == ENOENT ? "absent" : "error")
+                statuses.append(SourceStatus(name: "perf-power", status: "unavailable: \(why)", detail: e.description))
+                problems.append("perf power PMU: \(e)")
+            } catch {
+                statuses.append(SourceStatus(name: "perf-power", status: "unavailable: error", detail: "\(error)"))
+            }
+        }
+        perf = perfReader
         powercap = PowercapReader(root: powercapRoot)
         let (z, p) = powercap.discover()
-        zones = z
-        problems = p
+        problems += p
+        let permission = p.contains { $0.contains("permission denied") }
+        if !z.isEmpty {
+            statuses.append(SourceStatus(name: "powercap", status: perfReader == nil ? "in use" : "available",
+                                         detail: z.map { "\($0.id) \($0.name)" }.joined(separator: ", ")))
+        } else if permission {
+            statuses.append(SourceStatus(name: "powercap", status: "unavailable: permission",
+                                         detail: "energy_uj under \(powercapRoot) is readable by root only (CVE-2020-8694): run verdantd as root, or install systemd/verdant-powercap.conf (tmpfiles.d) to let group 'verdant' read it"))
+        } else if !FileManager.default.fileExists(atPath: powercapRoot) {
+            statuses.append(SourceStatus(name: "powercap", status: "unavailable: absent",
+                                         detail: "no \(powercapRoot): a VM or a kernel without intel_rapl/amd RAPL"))
+        } else {
+            statuses.append(SourceStatus(name: "powercap", status: "unavailable: no zones",
+                                         detail: "no readable energy zone under \(powercapRoot)" + (p.isEmpty ? "" : ": " + p.joined(separator: "; "))))
+        }
+        zones = perfReader == nil ? z : []
         procStat = ProcStatReader(procRoot: procRoot)
         self.model = model
+        let usingEstimate = perfReader == nil && z.isEmpty
+        statuses.append(SourceStatus(name: "estimate", status: usingEstimate ? "in use" : "standby",
+                                     detail: "\(model.name): \(model.idlePower.watts) W idle, \(model.maxPower.watts) W all CPUs busy"))
+        self.problems = problems
+        sourceStatuses = statuses
+        var bounds: [PowercapZoneID: PowerWatts] = [:]
+        for zone in z {
+            if let uw = try? SysfsFile.readUInt64(zone.directory + "/constraint_0_max_power_uw"), uw > 0 {
+                bounds[zone.id] = PowerWatts(Double(uw) / 1e6)
+            }
+        }
+        profile = NodeProfile(cpuVendorIsAMD: procStat.cpuVendor() == "AuthenticAMD", zoneMaximumPower: bounds)
     }
 
-    public var energySource: EnergySource { zones.isEmpty ? .estimated : .measured }
+    public var energySource: EnergySource { perf == nil && zones.isEmpty ? .estimated : .measured }
+
+    /// The sysfs directory of each powercap zone in use (empty when perf or the estimate is used).
+    public var zoneDirectories: [PowercapZoneID: String] {
+        Dictionary(zones.map { ($0.id, $0.directory) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The estimate's model.
+    public var estimateModel: LinearCPUPowerModel { model }
 
     public var sensorNames: [String] {
+        if let perf { return perf.zoneNames }
         if zones.isEmpty {
             return ["cpu-estimate (\(model.name): \(model.idlePower.watts) W idle, \(model.maxPower.watts) W all CPUs busy)"]
         }
@@ -38,7 +96,10 @@ public struct NodeSensor: NodeReadingSource {
     public func read() throws -> NodeReading {
         let t = monotonicNanos()
         let cpu = try procStat.read()
-        let readings = zones.isEmpty ? [] : try powercap.read(zones)
+        let readings: [PowercapZoneReading]
+        if let perf { readings = try perf.read() }
+        else if zones.isEmpty { readings = [] }
+        else { readings = try powercap.read(zones) }
         return NodeReading(monotonicNanos: t, cpu: cpu, zones: readings)
     }
 }

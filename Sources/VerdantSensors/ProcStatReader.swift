@@ -29,9 +29,14 @@ public struct ProcStatReader: Sendable {
     }
 
     /// The first `model name` in `/proc/cpuinfo`, or `nil`.
-    public func cpuModelName() -> String? {
+    public func cpuModelName() -> String? { cpuinfo("model name") }
+
+    /// The first `vendor_id` in `/proc/cpuinfo` (`GenuineIntel`, `AuthenticAMD`), or `nil`.
+    public func cpuVendor() -> String? { cpuinfo("vendor_id") }
+
+    private func cpuinfo(_ key: String) -> String? {
         guard let text = try? SysfsFile.read(procRoot + "/cpuinfo") else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
             if let colon = line.firstIndex(of: ":") {
                 return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }

@@ -22,9 +22,12 @@ public struct EnergySampleRecord: Codable, Sendable, Hashable, FetchableRecord, 
     public var endAt: Date
     /// Real elapsed seconds on the monotonic clock.
     public var durationSeconds: Double
-    public var energy: EnergyJoules
+    /// `nil` unless `status` is `ok`: an uncertain or inconsistent interval has no number, never 0.
+    public var energy: EnergyJoules?
     /// Node busy CPU-seconds in the interval.
     public var busyCPUSeconds: Double
+    /// `ok`, `uncertain`, `inconsistent` or `missing` (`ZoneIntervalStatus`).
+    public var status: String
 
     enum CodingKeys: String, CodingKey {
         case zone, source
@@ -34,10 +37,11 @@ public struct EnergySampleRecord: Codable, Sendable, Hashable, FetchableRecord, 
         case durationSeconds = "duration_s"
         case energy = "energy_j"
         case busyCPUSeconds = "busy_cpu_s"
+        case status
     }
 
     public init(zone: String, zoneName: String, source: EnergySource, startAt: Date, endAt: Date,
-                durationSeconds: Double, energy: EnergyJoules, busyCPUSeconds: Double) {
+                durationSeconds: Double, energy: EnergyJoules?, busyCPUSeconds: Double, status: String = "ok") {
         self.zone = zone
         self.zoneName = zoneName
         self.source = source
@@ -46,6 +50,7 @@ public struct EnergySampleRecord: Codable, Sendable, Hashable, FetchableRecord, 
         self.durationSeconds = durationSeconds
         self.energy = energy
         self.busyCPUSeconds = busyCPUSeconds
+        self.status = status
     }
 }
 

@@ -103,6 +103,29 @@ public final class VerdantDatabase: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        // energy_samples.energy_j becomes nullable (an uncertain interval has no number) and gains a status.
+        m.registerMigration("v2-energy-status") { db in
+            try db.create(table: "energy_samples_v2") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("zone", .text).notNull()
+                t.column("zone_name", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("start_at", .datetime).notNull()
+                t.column("end_at", .datetime).notNull()
+                t.column("duration_s", .double).notNull()
+                t.column("energy_j", .double)
+                t.column("busy_cpu_s", .double).notNull()
+                t.column("status", .text).notNull().defaults(to: "ok")
+                t.uniqueKey(["zone", "start_at"])
+            }
+            try db.execute(sql: """
+                INSERT INTO energy_samples_v2 (id, zone, zone_name, source, start_at, end_at, duration_s, energy_j, busy_cpu_s, status)
+                SELECT id, zone, zone_name, source, start_at, end_at, duration_s, energy_j, busy_cpu_s, 'ok' FROM energy_samples
+                """)
+            try db.drop(table: "energy_samples")
+            try db.rename(table: "energy_samples_v2", to: "energy_samples")
+            try db.create(index: "energy_samples_end_at", on: "energy_samples", columns: ["end_at"])
+        }
         return m
     }
 

@@ -27,8 +27,10 @@ import Testing
                    PowercapZoneReading(id: z1, name: "package-1", energyMicrojoules: 800, maxEnergyRangeMicrojoules: 1000)]
         let new = [PowercapZoneReading(id: z0, name: "package-0", energyMicrojoules: 100, maxEnergyRangeMicrojoules: 1000),
                    PowercapZoneReading(id: z1, name: "package-1", energyMicrojoules: 850, maxEnergyRangeMicrojoules: 1000)]
-        let total = PowercapArithmetic.nodeEnergy(from: old, to: new)
-        #expect(total == EnergyJoules(microjoules: 250))
+        // A 1000 µJ range wraps fast: with a 1 W bound, gaps up to 0.5 ms are safe.
+        let bound = [z0: PowerWatts(1), z1: PowerWatts(1)]
+        let zones = IntervalArithmetic.zoneIntervals(from: old, to: new, elapsedSeconds: 0.0001, maximumPower: bound)
+        #expect(HostEnergyRule.hostEnergy(zones, cpuVendorIsAMD: false).cpuPackage == EnergyJoules(microjoules: 250))
     }
 }
 
@@ -42,27 +44,18 @@ import Testing
         #expect(PowercapZoneID(directoryName: "subsystem") == nil)
     }
 
-    private func r(_ id: String, _ name: String) -> PowercapZoneReading {
-        PowercapZoneReading(id: PowercapZoneID(directoryName: id)!, name: name, energyMicrojoules: 0, maxEnergyRangeMicrojoules: 1000)
+    private func z(_ id: String, _ name: String, _ joules: Double) -> ZoneInterval {
+        ZoneInterval(id: PowercapZoneID(directoryName: id)!, name: name, energy: EnergyJoules(joules), power: nil, status: .ok)
     }
 
-    @Test func packagesAndDramAreSummedButNeverCoreOrUncore() {
-        let ids = PowercapArithmetic.nodeTotalZones([
-            r("intel-rapl:0", "package-0"), r("intel-rapl:0:0", "core"), r("intel-rapl:0:1", "uncore"),
-            r("intel-rapl:0:2", "dram"), r("intel-rapl:1", "package-1"), r("intel-rapl:1:0", "core"),
-        ]).map(\.description)
-        #expect(ids == ["intel-rapl:0", "intel-rapl:0:2", "intel-rapl:1"])
-    }
-
-    @Test func psysAloneIsTheNodeTotal() {
-        let ids = PowercapArithmetic.nodeTotalZones([
-            r("intel-rapl:0", "package-0"), r("intel-rapl:0:2", "dram"), r("intel-rapl:1", "psys"),
-        ]).map(\.description)
-        #expect(ids == ["intel-rapl:1"])
-    }
-
-    @Test func mmioDuplicateOfThePackageIsNotAdded() {
-        let ids = PowercapArithmetic.nodeTotalZones([r("intel-rapl:0", "package-0"), r("intel-rapl-mmio:0", "package-0")])
-        #expect(ids.map(\.description) == ["intel-rapl:0"])
+    @Test func packagesAndDramAreSeparateAndCoreOrUncoreNeverAdded() {
+        let h = HostEnergyRule.hostEnergy([
+            z("intel-rapl:0", "package-0", 10), z("intel-rapl:0:0", "core", 4), z("intel-rapl:0:1", "uncore", 1),
+            z("intel-rapl:0:2", "dram", 2), z("intel-rapl:1", "package-1", 20), z("intel-rapl:1:0", "core", 9),
+        ], cpuVendorIsAMD: false)
+        #expect(h.cpuPackage == EnergyJoules(30))
+        #expect(h.dram == EnergyJoules(2))
+        #expect(h.cpuTotal == EnergyJoules(32))
+        #expect(h.platform == nil)
     }
 }

@@ -95,15 +95,16 @@ import Testing
         let model = LinearCPUPowerModel(idlePower: PowerWatts(10), maxPower: PowerWatts(90), name: "test")
         let a = NodeReading(monotonicNanos: 0, cpu: CPUTimes(busySeconds: 100, idleSeconds: 0, cpuCount: 2), zones: [])
         let b = NodeReading(monotonicNanos: 10_000_000_000, cpu: CPUTimes(busySeconds: 110, idleSeconds: 0, cpuCount: 2), zones: [])
-        // Node: 10 W × 10 s + 80 W × 10 busy s / 2 CPUs = 100 + 400 = 500 J. Job used 5 of 10 busy s: 250 J.
+        // Node: 10 W × 10 s + 80 W × 10 busy s / 2 CPUs = 100 + 400 = 500 J. Idle part 10 W × 10 s = 100 J;
+        // the job used 5 of 10 busy s: half the 400 J dynamic part, 200 J.
         let series = IntensitySeries(points: [IntensityPoint(time: t0, intensity: IntensityGramsPerKWh(360))], fallback: IntensityGramsPerKWh(0))
         let i = Attribution.interval(from: JobReading(node: a, time: t0, jobCPUSeconds: 1),
                                      to: JobReading(node: b, time: t0.addingTimeInterval(10), jobCPUSeconds: 6),
                                      model: model, series: series)
-        #expect(abs(i.energy.joules - 250) < 1e-9)
+        #expect(abs(i.energy.joules - 200) < 1e-9)
         #expect(i.source == .estimated)
-        // 250 J = 250/3.6e6 kWh; × 360 g/kWh = 0.025 g.
-        #expect(abs(i.carbon.grams - 0.025) < 1e-12)
+        // 200 J = 200/3.6e6 kWh; × 360 g/kWh = 0.02 g.
+        #expect(abs(i.carbon.grams - 0.02) < 1e-12)
     }
 
     @Test func shareNeverExceedsOne() {

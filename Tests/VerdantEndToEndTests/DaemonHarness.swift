@@ -22,10 +22,15 @@ struct CommandResult {
     let stderr: String
 }
 
-/// Runs an executable to completion and captures its output.
+/// Runs one of the built executables to completion and captures its output.
 func runTool(_ name: String, _ args: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    try runProgram(binDirectory.appendingPathComponent(name).path, args, environment: environment)
+}
+
+/// Runs a program to completion and captures its output.
+func runProgram(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> CommandResult {
     let p = Process()
-    p.executableURL = binDirectory.appendingPathComponent(name)
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     if let environment { p.environment = environment }
     let out = Pipe(), err = Pipe()
@@ -52,14 +57,27 @@ final class DaemonProcess {
     let logURL: URL
 
     /// Starts `verdantd --state-dir DIR` with `args` and waits until `verdant status` answers.
-    init(stateDirectory: URL, args: [String]) throws {
+    /// A command the daemon and the CLI calls are run under, e.g. `setpriv --reuid=65534 …`.
+    let launcher: [String]
+
+    init(stateDirectory: URL, args: [String], environment: [String: String] = [:], launcher: [String] = []) throws {
+        self.launcher = launcher
         self.stateDirectory = stateDirectory
         logURL = stateDirectory.deletingLastPathComponent().appendingPathComponent(stateDirectory.lastPathComponent + ".daemon.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
-        process.executableURL = binDirectory.appendingPathComponent("verdantd")
-        process.arguments = ["--state-dir", stateDirectory.path] + args
+        let daemonArgs = ["--state-dir", stateDirectory.path] + args
+        if launcher.isEmpty {
+            process.executableURL = binDirectory.appendingPathComponent("verdantd")
+            process.arguments = daemonArgs
+        } else {
+            process.executableURL = URL(fileURLWithPath: launcher[0])
+            process.arguments = Array(launcher.dropFirst()) + [binDirectory.appendingPathComponent("verdantd").path] + daemonArgs
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -73,7 +91,9 @@ final class DaemonProcess {
     }
 
     func cli(_ args: [String]) throws -> CommandResult {
-        try runTool("verdant", [args[0], "--state-dir", stateDirectory.path] + args.dropFirst())
+        let full = [args[0], "--state-dir", stateDirectory.path] + args.dropFirst()
+        if launcher.isEmpty { return try runTool("verdant", full) }
+        return try runProgram(launcher[0], Array(launcher.dropFirst()) + [binDirectory.appendingPathComponent("verdant").path] + full)
     }
 
     /// Runs `verdant ARGS --json` and decodes its output.
@@ -165,3 +185,50 @@ struct IndependentTrace {
 }
 
 func date(_ any: Any?) -> Date? { (any as? String).flatMap(ISO8601.parse) }
+
+/// A real `AF_UNIX` datagram socket standing in for systemd's notification socket (sd_notify(3)):
+/// the daemon's libsystemd sends to it exactly as it would to systemd.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: errno \(errno)") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw HarnessError("socket path too long") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
+            for (i, b) in bytes.enumerated() { buf[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
+    }
+
+    /// Every message received within `seconds`, until one contains `until`.
+    func receive(until needle: String, seconds: Double) -> [String] {
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 {
+                let m = String(decoding: buffer[0..<n], as: UTF8.self)
+                messages.append(m)
+                if m.contains(needle) { break }
+            } else {
+                usleep(20_000)
+            }
+        }
+        return messages
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+}

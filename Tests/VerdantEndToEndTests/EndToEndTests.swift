@@ -12,7 +12,7 @@ import Glibc
 
     func daemonArgs() -> [String] {
         ["--intensity-trace", bundledTrace.path, "--replay-speed", "3600", "--replay-start", "2020-06-10T00:00:00Z",
-         "--powercap-root", "/nonexistent/powercap", "--sample-interval", "0.2s", "--flush-interval", "1s"]
+         "--powercap-root", "/nonexistent/powercap", "--perf-power-root", "/nonexistent/power", "--sample-interval", "0.2s", "--flush-interval", "1s"]
     }
 
     @Test func jobsArePlannedAtTheCheapestStartRunAndAreReported() throws {
@@ -152,5 +152,18 @@ import Glibc
         let q = try #require(try again.json(["show", String(queuedID)]) as? [String: Any])
         #expect(q["state"] as? String == "queued")
         #expect(again.terminate() == 0)
+    }
+
+    @Test func tellsSystemdWhenReadyAndWhenStopping() throws {
+        let dir = temporaryDirectory("notify")
+        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let daemon = try DaemonProcess(stateDirectory: dir.appendingPathComponent("state"), args: daemonArgs(),
+                                       environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = notify.receive(until: "READY=1", seconds: 10)
+        #expect(ready.contains { $0.contains("READY=1") }, "got \(ready)")
+        #expect(ready.contains { $0.contains("STATUS=") })
+        #expect(daemon.terminate() == 0)
+        let stopping = notify.receive(until: "STOPPING=1", seconds: 10)
+        #expect(stopping.contains { $0.contains("STOPPING=1") }, "got \(stopping)")
     }
 }

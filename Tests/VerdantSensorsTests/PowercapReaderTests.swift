@@ -24,9 +24,11 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         // package-1 wrapped: (262143328850 − 240422366267) + 3000000 = 21723962583 µJ.
         #expect(j("intel-rapl:1") == 21723.962583)
         #expect(j("intel-rapl:1:0") == 5.0)
-        // Node = package-0 + its dram + package-1; core and uncore are inside the packages.
-        let node = try #require(PowercapArithmetic.nodeEnergy(from: t0, to: t1))
-        #expect(abs(node.joules - (12.345678 + 2.5 + 21723.962583)) < 1e-6)
+        // Host: packages 0 and 1, plus dram; core and uncore are inside the packages.
+        let host = HostEnergyRule.hostEnergy(IntervalArithmetic.zoneIntervals(from: t0, to: t1, elapsedSeconds: 10), cpuVendorIsAMD: false)
+        #expect(abs(try #require(host.cpuPackage).joules - (12.345678 + 21723.962583)) < 1e-6)
+        #expect(host.dram == EnergyJoules(2.5))
+        #expect(abs(try #require(host.cpuTotal).joules - (12.345678 + 2.5 + 21723.962583)) < 1e-6)
     }
 
     @Test func nestedLaptopTreeIsFoundAndPsysIsTheNodeTotal() throws {
@@ -34,13 +36,20 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(readings.map(\.name) == ["package-0", "core", "uncore", "dram", "psys"])
         #expect(readings.first?.energyMicrojoules == 52_649_883_221)
         #expect(readings.first?.maxEnergyRangeMicrojoules == 262_143_328_850)
-        #expect(PowercapArithmetic.nodeTotalZones(readings).map(\.description) == ["intel-rapl:1"])
+        // Over one interval where every zone moved by 1 J: platform (psys) is on its own, never added.
+        let later = readings.map { PowercapZoneReading(id: $0.id, name: $0.name, energyMicrojoules: $0.energyMicrojoules + 1_000_000, maxEnergyRangeMicrojoules: $0.maxEnergyRangeMicrojoules) }
+        let host = HostEnergyRule.hostEnergy(IntervalArithmetic.zoneIntervals(from: readings, to: later, elapsedSeconds: 1), cpuVendorIsAMD: false)
+        #expect(host.cpuPackage == EnergyJoules(1))
+        #expect(host.dram == EnergyJoules(1))
+        #expect(host.platform == EnergyJoules(1))
     }
 
     @Test func keplerTreeSkipsTheInvalidZoneAndKeepsMmioApart() throws {
         let readings = try readAll(fixtures + "/kepler/sys/class/powercap")
         #expect(readings.map(\.id.description) == ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl-mmio:0"])
-        #expect(PowercapArithmetic.nodeTotalZones(readings).map(\.description) == ["intel-rapl:0"])
+        let later = readings.map { PowercapZoneReading(id: $0.id, name: $0.name, energyMicrojoules: $0.energyMicrojoules + 2_000_000, maxEnergyRangeMicrojoules: $0.maxEnergyRangeMicrojoules) }
+        let host = HostEnergyRule.hostEnergy(IntervalArithmetic.zoneIntervals(from: readings, to: later, elapsedSeconds: 1), cpuVendorIsAMD: false)
+        #expect(host.cpuPackage == EnergyJoules(2))   // the MMIO mirror is not added
     }
 
     @Test func unreadableZonesAreReportedNotZeroed() {
