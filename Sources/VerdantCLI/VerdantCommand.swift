@@ -145,7 +145,7 @@ struct Status: AsyncParsableCommand {
             verdantd \(s.version), state in \(s.stateDirectory)
             now:        \(ISO8601.string(s.now))\(replay)
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
-            sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))
+            sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
             cgroup:     \(s.cgroup)
             intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityIsFallback ? " (fallback: no trace point covers now)" : "")
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored
