@@ -29,6 +29,18 @@ public struct JobEnergyInterval: Sendable, Hashable {
     public let intensity: IntensityGramsPerKWh
     /// energy × intensity.
     public let carbon: CarbonGrams
+
+    /// An interval of `energy` charged at the mean `intensity`; carbon = energy × intensity.
+    public init(start: Date, end: Date, energy: EnergyJoules, source: EnergySource, cpuSeconds: Double,
+                intensity: IntensityGramsPerKWh) {
+        self.start = start
+        self.end = end
+        self.energy = energy
+        self.source = source
+        self.cpuSeconds = cpuSeconds
+        self.intensity = intensity
+        self.carbon = CarbonGrams(energy: energy, intensity: intensity)
+    }
 }
 
 /// How one interval's node energy divides between idle, each job and the rest of the system.
@@ -106,9 +118,7 @@ public enum Attribution {
                           jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: nodeBusy)
             energy = s.jobs[0] ?? .zero
         }
-        let intensity = series.meanIntensity(from: old.time, to: new.time)
         return JobEnergyInterval(start: old.time, end: new.time, energy: energy, source: source,
-                                 cpuSeconds: jobCPU, intensity: intensity,
-                                 carbon: CarbonGrams(energy: energy, intensity: intensity))
+                                 cpuSeconds: jobCPU, intensity: series.meanIntensity(from: old.time, to: new.time))
     }
 }

@@ -132,19 +132,54 @@ public actor JobRuntime: VerdantAPIHandler {
             let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
             pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
         }
+        let previous = lastReading
         lastReading = reading
+        chargeRunningJobs(reading: reading, at: time, previous: previous)
+        ticks += 1
+        flush(force: false)
+        return true
+    }
+
+    /// Charges every running job for the interval since its last reading. Jobs whose last reading is
+    /// the previous tick share that interval's node energy in one `Attribution.split`, so jobs + system
+    /// + idle = node (checked here, within 0.5 %); a job that started since the tick gets its own
+    /// partial interval.
+    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?) {
+        var cpuNow: [Int64: Double] = [:]
+        for (id, r) in running {
+            if let cpu = r.process.cgroup?.cpuSeconds() { cpuNow[id] = cpu }
+        }
+        var aligned: [Int64: Double] = [:]
+        if let previous {
+            for (id, r) in running where r.last.node.monotonicNanos == previous.monotonicNanos {
+                if let cpu = cpuNow[id] { aligned[id] = max(0, cpu - r.last.jobCPUSeconds) }
+            }
+        }
+        var shared: [Int64: JobEnergyInterval] = [:]
+        if let previous, !aligned.isEmpty, let first = running[aligned.keys.first!] {
+            let (node, source) = NodeEnergyAccounting.energy(from: previous, to: reading, model: parts.model, profile: parts.sensor.profile)
+            let split = Attribution.split(node: node, elapsedSeconds: reading.seconds(since: previous), idlePower: parts.model.idlePower,
+                                          jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
+            if abs(split.total.joules - node.joules) > 0.005 * max(node.joules, 1e-9) {
+                log.error("energy attribution does not add up", metadata: ["node_j": "\(node.joules)", "split_j": "\(split.total.joules)"])
+            }
+            let intensity = parts.series.meanIntensity(from: first.last.time, to: time)
+            for (id, cpu) in aligned {
+                shared[id] = JobEnergyInterval(start: first.last.time, end: time,
+                                               energy: source == .unavailable ? .zero : split.jobs[id] ?? .zero,
+                                               source: source, cpuSeconds: cpu, intensity: intensity)
+            }
+        }
         for (id, var r) in running {
-            guard let cpu = r.process.cgroup?.cpuSeconds() else { continue }
+            guard let cpu = cpuNow[id] else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series, profile: parts.sensor.profile)
+            let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
+                                                              series: parts.series, profile: parts.sensor.profile)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
         }
-        ticks += 1
-        flush(force: false)
-        return true
     }
 
     private func samples(from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
