@@ -5,8 +5,20 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Closes every fd in [first, last] (close_range(2), Linux 5.9; a plain loop where it is missing). */
+static void close_fds(unsigned int first, unsigned int last) {
+    if (first > last) return;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, first, last, 0) == 0) return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;
+    for (long fd = first; fd < max && (unsigned long)fd <= last; fd++) close((int)fd);
+}
 
 static void report_and_exit(int fd, int stage) {
     int msg[2] = { stage, errno };
@@ -60,6 +72,11 @@ int verdant_spawn(const char *path, char *const argv[], char *const envp[], cons
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) { dup2(devnull, 0); if (devnull != 0) close(devnull); }
         if (log_fd >= 0) { dup2(log_fd, 1); dup2(log_fd, 2); }
+        /* The job inherits nothing else of the daemon's: not its database, its API socket, or
+           descriptors other threads opened without O_CLOEXEC. The error pipe stays until exec. */
+        int report_fd = pipefd[1];
+        close_fds(3, (unsigned int)report_fd - 1);
+        close_fds((unsigned int)report_fd + 1, ~0U);
         execve(path, argv, envp);
         report_and_exit(pipefd[1], VERDANT_SPAWN_EXEC);
     }

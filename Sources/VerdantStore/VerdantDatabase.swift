@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import VerdantCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The daemon's SQLite database: jobs, energy samples, per-job intervals, intensity points.
 ///
@@ -24,6 +27,9 @@ public final class VerdantDatabase: Sendable {
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // Jobs hold their submitters' environments: only the daemon's user may read the file.
+        // SQLite gives the -wal and -shm files the database file's mode.
+        chmod(path, 0o600)
         self.path = path
         try Self.migrator.migrate(pool)
     }

@@ -166,4 +166,59 @@ import Glibc
         let stopping = notify.receive(until: "STOPPING=1", seconds: 10)
         #expect(stopping.contains { $0.contains("STOPPING=1") }, "got \(stopping)")
     }
+
+    @Test func killNineWhileAJobRunsIsSettledAtRestart() throws {
+        let state = temporaryDirectory("kill9")
+        var daemon: DaemonProcess? = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let run = try daemon!.cli(["submit", "--name", "orphan", "--deadline", "2h", "--expected-duration", "1h", "--",
+                                   "sh", "-c", "echo $$ > '\(state.path)/job.pid'; exec sleep 120"])
+        let runID = try #require(Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(run.stderr)")
+        let queued = try daemon!.cli(["submit", "--name", "later", "--deadline", "2020-06-28T00:00:00Z", "--expected-duration", "1h", "--", "true"])
+        let queuedID = try #require(Int(queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let running = try waitFor(30) { () -> Bool? in
+            (try daemon!.json(["show", String(runID)]) as? [String: Any])?["state"] as? String == "running" ? true : nil
+        }
+        #expect(running == true)
+        kill(daemon!.process.processIdentifier, SIGKILL)
+        daemon!.process.waitUntilExit()
+        daemon = nil
+        // The job's process outlived the daemon.
+        let pidText = try String(contentsOfFile: state.path + "/job.pid", encoding: .utf8)
+        let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0)
+
+        let again = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let j = try #require(try again.json(["show", String(runID)]) as? [String: Any])
+        #expect(j["state"] as? String == "lost")
+        #expect((j["reason"] as? String ?? "").contains("without a clean shutdown"))
+        #expect((j["reason"] as? String ?? "").contains("killed at restart"), "daemon log:\n\(again.daemonLog())")
+        #expect(date(j["ended_at"]) != nil)
+        // Its leftover process is gone: no such pid, or a zombie waiting for whoever adopted it.
+        let gone = try waitFor(5) { () -> Bool? in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") == true ? true : nil
+        }
+        #expect(gone == true)
+        let q = try #require(try again.json(["show", String(queuedID)]) as? [String: Any])
+        #expect(q["state"] as? String == "queued")
+        let all = try #require(try again.json(["jobs"]) as? [[String: Any]])
+        #expect(all.count == 2)
+        #expect(again.terminate() == 0)
+    }
+
+    @Test func jobsInheritNoDescriptorOfTheDaemon() throws {
+        let state = temporaryDirectory("fds")
+        let daemon = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let r = try daemon.cli(["submit", "--deadline", "1h", "--expected-duration", "10m", "--", "sh", "-c", "ls /proc/$$/fd"])
+        let id = try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+        let job = try waitFor(30) { () -> [String: Any]? in
+            let j = try daemon.json(["show", String(id)]) as? [String: Any]
+            return j?["state"] as? String == "succeeded" ? j : nil
+        }
+        let j = try #require(job)
+        let log = try String(contentsOfFile: try #require(j["log_path"] as? String), encoding: .utf8)
+        let fds = Set(log.split(whereSeparator: { $0 == "\n" || $0 == " " }).map(String.init))
+        #expect(fds == ["0", "1", "2"], "the job's shell had descriptors \(fds.sorted())")
+        #expect(daemon.terminate() == 0)
+    }
 }

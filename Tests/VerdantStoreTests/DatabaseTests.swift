@@ -51,6 +51,8 @@ import VerdantCore
         #expect(h[0].durationSeconds == 1800)
         let mode = try db.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)   // environments of jobs are private
     }
 
     @Test func duplicateSamplesAreIgnoredAndIntervalsStored() throws {

@@ -20,7 +20,7 @@ enum verdant_spawn_stage {
 /// Starts `path` with `argv` and `envp` in a new session, after (in the child, in this order)
 /// moving itself into the cgroup whose `cgroup.procs` file is `cgroup_procs` (skipped when NULL),
 /// dropping to `gid`/`groups`/`uid` when `change_ids` is non-zero, changing to `cwd`, pointing
-/// stdin at /dev/null and stdout and stderr at `log_fd`.
+/// stdin at /dev/null and stdout and stderr at `log_fd`, and closing every other descriptor.
 ///
 /// Only async-signal-safe calls run between fork and exec (POSIX.1-2017, 2.4.3). Failures in the
 /// child are reported back through a close-on-exec pipe, so an exec error is an error of this call,
