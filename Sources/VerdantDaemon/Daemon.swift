@@ -39,6 +39,10 @@ public enum Daemon {
             services: [
                 .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier)),
                 .init(service: SchedulerService(runtime: runtime)),
+                .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
+                    try c.policyFile.map { try PolicyFile.load(path: $0) }
+                        ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
+                }, logger: logger)),
                 .init(service: api),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -37,7 +37,7 @@ public actor JobRuntime: VerdantAPIHandler {
         var stopping: (state: JobState, reason: String)?
     }
 
-    private let parts: Parts
+    private var parts: Parts
     private var log: Logger { parts.logger }
     private var lastReading: NodeReading?
     private var pendingSamples: [EnergySampleRecord] = []
@@ -493,6 +493,12 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
         return EnergyReport(jobs: jobs, since: try resolve(since, "since"), until: try resolve(until, "until"))
+    }
+
+    /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).
+    public func replacePolicy(_ policy: SchedulingPolicy, defaultDeadlines: [JobKind: Double]) {
+        parts.policy = policy
+        parts.defaultDeadlines = defaultDeadlines
     }
 
     /// A one-line summary for `systemctl status`.

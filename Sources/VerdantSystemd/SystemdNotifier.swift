@@ -16,6 +16,23 @@ public struct SystemdNotifier: Sendable {
     public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
     /// `STATUS=…`: a line shown by `systemctl status`.
     public func status(_ text: String) { notify("STATUS=\(text)") }
+    /// The watchdog interval systemd expects pings within (`WATCHDOG_USEC`, when `WATCHDOG_PID` is
+    /// unset or ours; sd_watchdog_enabled(3)), or `nil` when the watchdog is off.
+    public func watchdogInterval() -> Duration? {
+        var usec: UInt64 = 0
+        guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
+        return .microseconds(Int64(usec))
+    }
+
+    /// `WATCHDOG=1`: the service is alive. Send it only after real progress (a sample taken).
+    public func watchdogPing() { notify("WATCHDOG=1") }
+
+    /// `RELOADING=1` with `MONOTONIC_USEC` (CLOCK_MONOTONIC, µs), as systemd 253+ expects for
+    /// `Type=notify-reload`; follow with `ready(status:)` when done.
+    public func reloading(monotonicMicroseconds: UInt64) {
+        notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds)\nSTATUS=Reloading configuration")
+    }
+
     /// `STOPPING=1`: shutdown has begun.
     public func stopping() { notify("STOPPING=1\nSTATUS=Shutting down") }
 }

@@ -209,6 +209,24 @@ final class NotifySocket {
         guard rc == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
     }
 
+    /// Every message received within `seconds`, each with the monotonic time it arrived (s).
+    func receiveAll(seconds: Double) -> [(time: Double, message: String)] {
+        var out: [(Double, String)] = []
+        let start = Date()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(start) < seconds {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 {
+                var ts = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                out.append((Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9, String(decoding: buffer[0..<n], as: UTF8.self)))
+            } else {
+                usleep(2_000)
+            }
+        }
+        return out
+    }
+
     /// Every message received within `seconds`, until one contains `until`.
     func receive(until needle: String, seconds: Double) -> [String] {
         var messages: [String] = []

@@ -221,4 +221,44 @@ import Glibc
         #expect(fds == ["0", "1", "2"], "the job's shell had descriptors \(fds.sorted())")
         #expect(daemon.terminate() == 0)
     }
+
+    /// systemd's watchdog with WatchdogSec=500ms: pings come from sampler progress, never more than
+    /// 250 ms apart.
+    @Test func watchdogPingsFollowTheSamplerWithinHalfTheInterval() throws {
+        let dir = temporaryDirectory("watchdog")
+        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let daemon = try DaemonProcess(stateDirectory: dir.appendingPathComponent("state"), args: daemonArgs(),
+                                       environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "500000"])
+        let messages = notify.receiveAll(seconds: 3)
+        let pings = messages.filter { $0.message.contains("WATCHDOG=1") }.map(\.time)
+        #expect(pings.count >= 10, "only \(pings.count) pings in 3 s")
+        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+        #expect((gaps.max() ?? 1) < 0.25, "largest gap \(gaps.max() ?? -1) s")
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test func sighupReloadsThePolicyAndKeepsTheQueue() throws {
+        let dir = temporaryDirectory("reload")
+        let policy = dir.appendingPathComponent("policy.yaml")
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("Policies/default.yaml"), encoding: .utf8)
+        try text.write(to: policy, atomically: true, encoding: .utf8)
+        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let daemon = try DaemonProcess(stateDirectory: dir.appendingPathComponent("state"),
+                                       args: daemonArgs() + ["--policy", policy.path], environment: ["NOTIFY_SOCKET": notify.path])
+        _ = notify.receive(until: "READY=1", seconds: 10)
+        let first = try daemon.cli(["submit", "--kind", "batch", "--deadline", "20d", "--json", "--", "true"])
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any], "\(first.stderr)")
+        #expect(a["expected_duration_s"] as? Double == 3600)   // batch: 1h in Policies/default.yaml
+        try text.replacingOccurrences(of: "  batch:\n    expected-duration: 1h", with: "  batch:\n    expected-duration: 5h")
+            .write(to: policy, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let reload = notify.receive(until: "READY=1", seconds: 10)
+        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") }, "got \(reload)")
+        let second = try daemon.cli(["submit", "--kind", "batch", "--deadline", "20d", "--json", "--", "true"])
+        let b = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any], "\(second.stderr)")
+        #expect(b["expected_duration_s"] as? Double == 18000)
+        let jobs = try #require(try daemon.json(["jobs"]) as? [[String: Any]])
+        #expect(jobs.count == 2)
+        #expect(daemon.terminate() == 0)
+    }
 }
