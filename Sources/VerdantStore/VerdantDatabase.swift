@@ -103,6 +103,7 @@ public final class VerdantDatabase: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        registerIntensityProvenance(&m)
         return m
     }
 
