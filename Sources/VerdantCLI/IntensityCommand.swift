@@ -32,16 +32,19 @@ struct IntensityShow: AsyncParsableCommand {
         var lines = ["start                 duration  gCO2eq/kWh  kind      source" + (forecast ? "                issued_at" : "")]
         for p in points {
             let v = p.gramsPerKWh.map { Tables.number($0) } ?? "-"
-            var line = ISO8601.string(p.start).padding(toLength: 22, withPad: " ", startingAt: 0)
-                + DurationSyntax.format(seconds: p.durationSeconds).padding(toLength: 10, withPad: " ", startingAt: 0)
-                + v.padding(toLength: 12, withPad: " ", startingAt: 0)
-                + p.kind.padding(toLength: 10, withPad: " ", startingAt: 0)
-                + p.source.padding(toLength: 22, withPad: " ", startingAt: 0)
+            var line = ISO8601.string(p.start).padded(22)
+                + DurationSyntax.format(seconds: p.durationSeconds).padded(10)
+                + v.padded(12) + p.kind.padded(10) + p.source.padded(22)
             if forecast { line += p.issuedAt.map(ISO8601.string) ?? "" }
             lines.append(line)
         }
         print(lines.joined(separator: "\n"))
     }
+}
+
+extension String {
+    /// Pads with spaces to `width` characters, never truncating (a longer string gets one space).
+    func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
 }
 
 struct IntensityImportCommand: AsyncParsableCommand {
