@@ -56,6 +56,11 @@ public enum Daemon {
         if let t = c.intensityTrace { trace = try TraceFile(path: BundledResources.resolve(t)) }
         let policy = try c.policyFile.map { try PolicyFile.load(path: $0) }
             ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
+        // Intensity providers too (credentials, the file provider's file), before anything is written.
+        if !c.intensityChain.providers.isEmpty, c.replaySpeed != 0 {
+            throw ConfigurationError(file: "configuration", line: nil, message: "intensity-providers serve the present: set replay-speed 0, or use intensity-trace for a replay")
+        }
+        let providers = try intensityProviders(configuration: c, zone: c.intensityZone ?? trace?.valueColumn ?? "static")
         do {
             try FileManager.default.createDirectory(atPath: c.stateDirectory + "/logs", withIntermediateDirectories: true)
         } catch {
@@ -79,12 +84,9 @@ public enum Daemon {
         }
         var series = IntensitySeries(points: [], fallback: fallback)
         var chain: IntensityChain?
-        if !c.intensityChain.providers.isEmpty {
-            guard c.replaySpeed == 0 else {
-                throw ConfigurationError(file: "configuration", line: nil, message: "intensity-providers serve the present: set replay-speed 0, or use intensity-trace for a replay")
-            }
+        if !providers.isEmpty {
             chain = IntensityChain(
-                providers: try intensityProviders(configuration: c), database: db, zone: zone,
+                providers: providers, database: db, zone: zone,
                 refreshSeconds: c.intensityChain.refreshSeconds, ttlSeconds: c.intensityChain.forecastTTLSeconds,
                 backoff: BackoffSchedule(baseSeconds: c.intensityChain.backoffBaseSeconds, capSeconds: c.intensityChain.backoffCapSeconds),
                 staticValue: fallback, staticLabel: intensitySource, logger: logger)

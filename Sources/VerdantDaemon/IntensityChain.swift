@@ -197,7 +197,7 @@ extension Daemon {
 
     /// Builds the configured providers.
     /// - Throws: `ConfigurationError` for a provider without its credentials or URL.
-    static func intensityProviders(configuration c: DaemonConfiguration) throws -> [any IntensityProvider] {
+    static func intensityProviders(configuration c: DaemonConfiguration, zone: String) throws -> [any IntensityProvider] {
         let k = c.intensityChain
         return try k.providers.map { name -> any IntensityProvider in
             switch name {
@@ -213,6 +213,17 @@ extension Daemon {
                     throw ConfigurationError(file: "configuration", line: nil, message: "watttime needs watttime-username and a password: set watttime-password-file, the systemd credential 'watttime-password', or $VERDANT_WATTTIME_PASSWORD")
                 }
                 return WattTimeProvider(baseURL: k.wattTimeURL, username: user, password: password, timeoutSeconds: k.timeoutSeconds)
+            case "file":
+                guard let path = k.file else {
+                    throw ConfigurationError(file: "configuration", line: nil, message: "the file provider needs intensity-file (a CSV or JSON intensity file)")
+                }
+                let p = FileIntensityProvider(path: path, format: k.fileFormat, kind: k.fileKind)
+                do {
+                    _ = try p.load(zone: zone)   // a bad file stops the daemon before anything is written
+                } catch let e as IntensityProviderError {
+                    throw ConfigurationError(file: "intensity-file", line: nil, message: e.message)
+                }
+                return p
             case "uk-carbon-intensity":
                 return UKCarbonIntensityProvider(baseURL: k.ukCarbonIntensityURL, regionID: k.ukCarbonIntensityRegion, timeoutSeconds: k.timeoutSeconds)
             default:

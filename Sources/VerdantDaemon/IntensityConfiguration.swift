@@ -40,19 +40,25 @@ public struct IntensityChainConfiguration: Sendable, Equatable {
     /// The kind the SDK's data source delivers (`carbon-aware-sdk-kind`): `marginal` (WattTime, the
     /// SDK's usual source) or `average` (Electricity Maps).
     public var carbonAwareSDKKind: IntensitySignalKind = .marginal
+    /// CSV or JSON file for the `file` provider (`intensity-file`).
+    public var file: String?
+    /// `csv` or `json` (`intensity-file-format`); `nil` = from the extension.
+    public var fileFormat: IntensityImportFormat?
+    /// Kind of the file's values (`intensity-file-kind`), default `average`.
+    public var fileKind: IntensitySignalKind = .average
     /// Whether `static-intensity` was given; if not, the bundled per-country table applies where it
     /// knows the zone.
     public var staticIntensityGiven = false
 
     /// Known provider names.
-    public static let providerNames = ["electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk"]
+    public static let providerNames = ["electricitymaps", "watttime", "uk-carbon-intensity", "carbon-aware-sdk", "file"]
 
     /// The keys this part of the configuration reads.
     public static let keys = ["intensity-providers", "intensity-refresh", "intensity-forecast-ttl", "intensity-timeout",
                               "intensity-backoff-base", "intensity-backoff-cap", "electricitymaps-url",
                               "electricitymaps-token-file", "watttime-url", "watttime-username", "watttime-password-file",
                               "uk-carbon-intensity-url", "uk-carbon-intensity-region", "carbon-aware-sdk-url",
-                              "carbon-aware-sdk-kind"]
+                              "carbon-aware-sdk-kind", "intensity-file", "intensity-file-format", "intensity-file-kind"]
 
     public init() {}
 
@@ -104,6 +110,17 @@ public struct IntensityChainConfiguration: Sendable, Equatable {
                 throw ChainConfigError(key: key, message: "'carbon-aware-sdk-kind' must be average or marginal, got '\(v)'")
             }
             carbonAwareSDKKind = k
+        case "intensity-file": file = v
+        case "intensity-file-format":
+            guard let f = IntensityImportFormat(rawValue: v) else {
+                throw ChainConfigError(key: key, message: "'intensity-file-format' must be csv or json, got '\(v)'")
+            }
+            fileFormat = f
+        case "intensity-file-kind":
+            guard let k = IntensitySignalKind(rawValue: v) else {
+                throw ChainConfigError(key: key, message: "'intensity-file-kind' must be average or marginal, got '\(v)'")
+            }
+            fileKind = k
         default: break
         }
     }
@@ -156,6 +173,12 @@ struct IntensityChainOptions: ParsableArguments {
     var sdkURL: String?
     @Option(name: .customLong("carbon-aware-sdk-kind"), help: "average or marginal (what the SDK's data source delivers).")
     var sdkKind: String?
+    @Option(name: .customLong("intensity-file"), help: "CSV or JSON intensity file for the 'file' provider.")
+    var file: String?
+    @Option(name: .customLong("intensity-file-format"), help: "csv or json (default: from the extension).")
+    var fileFormat: String?
+    @Option(name: .customLong("intensity-file-kind"), help: "average or marginal (default: average).")
+    var fileKind: String?
 
     /// Applies the options given over `c`.
     /// - Throws: `ValidationError` naming the option.
@@ -166,6 +189,7 @@ struct IntensityChainOptions: ParsableArguments {
             ("electricitymaps-url", emURL), ("electricitymaps-token-file", emTokenFile), ("watttime-url", wtURL),
             ("watttime-username", wtUser), ("watttime-password-file", wtPasswordFile), ("uk-carbon-intensity-url", ukURL),
             ("uk-carbon-intensity-region", ukRegion), ("carbon-aware-sdk-url", sdkURL), ("carbon-aware-sdk-kind", sdkKind),
+            ("intensity-file", file), ("intensity-file-format", fileFormat), ("intensity-file-kind", fileKind),
         ]
         for (k, v) in pairs {
             guard let v else { continue }

@@ -158,3 +158,51 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
         }
     }
 }
+
+@Suite struct FileProviderTests {
+    @Test func fileProviderFeedsTheChainAndABadFileStopsStartUp() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdant-fileprov-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        let h0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        let points = (0..<24).map { i in
+            "{\"start\": \"\(ISO8601.string(h0.addingTimeInterval(Double(i - 1) * 3600)))\", \"duration_s\": 3600, \"gco2_per_kwh\": \(i == 10 ? "50" : i == 4 ? "null" : "300")}"
+        }
+        try ("[\n" + points.joined(separator: ",\n") + "\n]\n").write(toFile: dir + "/forecast.json", atomically: true, encoding: .utf8)
+        var c = DaemonConfiguration()
+        try c.apply(yaml: """
+            state-dir: \(dir)/state
+            intensity-zone: FR
+            intensity-providers: file
+            intensity-file: \(dir)/forecast.json
+            intensity-file-kind: marginal
+            powercap-root: \(dir)/empty
+            cgroup-root: \(dir)/empty
+            """, file: "t.yaml")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let (runtime, _) = try await Daemon.prepare(configuration: c, logger: logger)
+        let status = try await runtime.status()
+        #expect(status.intensitySource == "file:forecast.json")
+        #expect(status.intensityKind == "marginal")
+        #expect(status.intensity == 300)
+        let job = try await runtime.submit(SubmitRequest(name: "f", kind: "batch", deadline: "20h", expectedDuration: "1h",
+                                                         command: ["true"], workingDirectory: "/", environment: []),
+                                           caller: Caller(uid: 0, gid: 0, pid: 1))
+        #expect(job.plannedStart == h0.addingTimeInterval(9 * 3600))
+        #expect(job.plannedIntensity == 50)
+        #expect(job.intensityKind == "marginal")
+
+        // A bad file: the daemon refuses to start and names the file and line; no state folder is made.
+        try "[\n{\"start\": \"2024-01-01T00:00:00Z\", \"gco2_per_kwh\": -3}\n]\n".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        var bad = c
+        bad.stateDirectory = dir + "/state-bad"
+        bad.intensityChain.file = dir + "/bad.json"
+        do {
+            _ = try await Daemon.prepare(configuration: bad, logger: logger)
+            Issue.record("expected an error")
+        } catch let e as ConfigurationError {
+            #expect(e.description.contains("bad.json:2:"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state-bad"))
+    }
+}
