@@ -205,4 +205,48 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/state-bad"))
     }
+
+    @Test func aJobRunningThroughAMissingHourIsChargedTheFillRuleAndFlagged() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdant-fill-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        let h0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        // 355, 384, then null for the current hour, and no data after it.
+        let values = ["355", "384", "null"]
+        let points = values.enumerated().map { i, v in
+            "{\"start\": \"\(ISO8601.string(h0.addingTimeInterval(Double(i - 2) * 3600)))\", \"duration_s\": 3600, \"gco2_per_kwh\": \(v)}"
+        }
+        try ("[\n" + points.joined(separator: ",\n") + "\n]\n").write(toFile: dir + "/f.json", atomically: true, encoding: .utf8)
+        var c = DaemonConfiguration()
+        try c.apply(yaml: """
+            state-dir: \(dir)/state
+            intensity-zone: DE
+            intensity-providers: file
+            intensity-file: \(dir)/f.json
+            powercap-root: \(dir)/empty
+            cgroup-root: \(dir)/empty
+            """, file: "t.yaml")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let (runtime, _) = try await Daemon.prepare(configuration: c, logger: logger)
+        let status = try await runtime.status()
+        #expect(abs(status.intensity - (355 + 384) / 2) < 1e-9)   // the fill rule: mean of the known hours, never 0
+        let job = try await runtime.submit(SubmitRequest(name: "fill", kind: "batch", deadline: "50m", expectedDuration: "10m",
+                                                         command: ["sh", "-c", "sleep 0.3"], workingDirectory: "/", environment: []),
+                                           caller: Caller(uid: 0, gid: 0, pid: 1))
+        #expect(job.planReason.contains("no intensity data covers a whole run"))
+        #expect(job.plannedStart <= job.latestStart)
+        _ = await runtime.startDueJobs()
+        var done: JobView?
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(100))
+            let j = try await runtime.job(id: job.id, caller: Caller(uid: 0, gid: 0, pid: 1))
+            if j.state != "queued" && j.state != "running" { done = j; break }
+        }
+        let finished = try #require(done)
+        #expect(finished.state == "succeeded")
+        #expect((finished.intensityFilledSeconds ?? 0) > 0.2)
+        if let e = finished.energyJoules, let g = finished.carbonGrams, e > 0 {
+            #expect(abs(g - e / 3_600_000 * (355 + 384) / 2) < 1e-6 * max(1, g))
+        }
+    }
 }
