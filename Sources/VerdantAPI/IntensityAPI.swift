@@ -10,8 +10,11 @@ import VerdantCore
 // Shapes documented in docs/cli.md ("JSON: intensity").
 
 extension APIRoutes {
+    /// `GET`: stored slots.
     public static let intensity = "/v1/intensity"
+    /// `POST`: import a file (root only).
     public static let intensityImport = "/v1/intensity/import"
+    /// `GET`: the chain.
     public static let intensitySources = "/v1/intensity/sources"
 }
 
@@ -41,6 +44,7 @@ public struct IntensityPointView: Codable, Sendable, Hashable {
         case issuedAt = "issued_at"
     }
 
+    /// The view of a slot.
     public init(_ s: IntensitySlot) {
         zone = s.zone
         start = s.start
@@ -84,6 +88,7 @@ public struct IntensityImportRequest: Codable, Sendable {
         case fileName = "file_name"
     }
 
+    /// - Parameters: see the properties.
     public init(fileName: String, content: String, format: String, zone: String?, kind: String) {
         self.fileName = fileName
         self.content = content
@@ -95,6 +100,7 @@ public struct IntensityImportRequest: Codable, Sendable {
 
 /// One missing stretch reported by an import.
 public struct IntensityGapView: Codable, Sendable, Hashable {
+    /// Start and end (exclusive) of the missing stretch, UTC.
     public var start: Date
     public var end: Date
     /// `null-value` or `missing-slot`.
@@ -102,6 +108,7 @@ public struct IntensityGapView: Codable, Sendable, Hashable {
     /// Line of the file where it was seen.
     public var line: Int?
 
+    /// The view of a gap.
     public init(_ g: IntensityGap) {
         start = g.start
         end = g.end
@@ -112,18 +119,22 @@ public struct IntensityGapView: Codable, Sendable, Hashable {
 
 /// What an import stored.
 public struct IntensityImportResult: Codable, Sendable, Hashable {
+    /// Zone, `import:<file>` source and kind of the stored slots.
     public var zone: String
     public var source: String
     public var kind: String
     /// Slots stored (rows), of which `known` have a value.
     public var slots: Int
     public var known: Int
+    /// First and last slot start, UTC.
     public var first: Date?
     public var last: Date?
     /// How the columns were read, e.g. `time=from, end=to, value=actual`.
     public var mapping: String
+    /// Every missing stretch, with its line.
     public var gaps: [IntensityGapView]
 
+    /// - Parameters: see the properties.
     public init(zone: String, source: String, kind: String, slots: Int, known: Int, first: Date?, last: Date?,
                 mapping: String, gaps: [IntensityGapView]) {
         self.zone = zone
@@ -150,6 +161,7 @@ public struct IntensitySourceView: Codable, Sendable, Hashable {
     public var health: String
     /// Whether the current plans use this link.
     public var inUse: Bool
+    /// Last successful fetch, the last error (never a credential), failures in a row, and the next try after backoff.
     public var lastFetch: Date?
     public var lastError: String?
     public var consecutiveFailures: Int
@@ -171,6 +183,7 @@ public struct IntensitySourceView: Codable, Sendable, Hashable {
         case newestPointAgeSeconds = "newest_point_age_s"
     }
 
+    /// - Parameters: see the properties.
     public init(position: Int, name: String, kind: String, health: String, inUse: Bool, lastFetch: Date?, lastError: String?,
                 consecutiveFailures: Int, nextAttempt: Date?, newestPoint: Date?, newestPointAgeSeconds: Double?, detail: String?) {
         self.position = position

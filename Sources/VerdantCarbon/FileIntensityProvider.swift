@@ -7,6 +7,7 @@ import VerdantCore
 public struct FileIntensityProvider: IntensityProvider {
     /// `file:<file name>`; also the `source` of its slots.
     public let name: String
+    /// The kind of every value in the file (configured; a file cannot say).
     public let kind: IntensitySignalKind
     /// The file.
     public let path: String

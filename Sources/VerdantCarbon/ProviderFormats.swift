@@ -253,10 +253,15 @@ public enum CarbonAwareSDKFormat {
 public struct StaticIntensityTable: Sendable {
     /// One country's value.
     public struct Entry: Sendable, Hashable {
+        /// ISO-3166 alpha-3 code (`DEU`).
         public let iso3: String
+        /// ISO-3166 alpha-2 code (`DE`), empty when ISO has none.
         public let iso2: String
+        /// Country name.
         public let country: String
+        /// Annual average intensity, gCO2eq/kWh.
         public let intensity: IntensityGramsPerKWh
+        /// Year of the data.
         public let year: Int
     }
     /// Entries by upper-case ISO-3166 alpha-3 and alpha-2 code.

@@ -38,7 +38,9 @@ private func trimSlash(_ s: String) -> String { s.hasSuffix("/") ? String(s.drop
 /// Electricity Maps API v3: `history` (past 24 h) and `forecast` for a zone, header `auth-token`.
 /// Base URL default `https://api.electricitymap.org` (Electricity Maps API reference, v3).
 public struct ElectricityMapsProvider: IntensityProvider {
+    /// `electricitymaps`.
     public let name = ElectricityMapsFormat.source
+    /// Average intensity.
     public let kind = IntensitySignalKind.average
     let baseURL: String
     let token: String
@@ -81,7 +83,9 @@ public struct ElectricityMapsProvider: IntensityProvider {
 /// `/v3/forecast` with `signal_type=co2_moer`. A 401 on a data request logs in again once and retries.
 /// Base URL default `https://api.watttime.org` (WattTime API v3 documentation).
 public actor WattTimeProvider: IntensityProvider {
+    /// `watttime`.
     public nonisolated let name = WattTimeFormat.source
+    /// Marginal (MOER).
     public nonisolated let kind = IntensitySignalKind.marginal
     let baseURL: String
     let username: String
@@ -148,7 +152,9 @@ public actor WattTimeProvider: IntensityProvider {
 /// The UK Carbon Intensity API (NESO; no key): the past 24 h (`pt24h`) and 48 h ahead (`fw48h`),
 /// national, or regional with a region id. Base URL default `https://api.carbonintensity.org.uk`.
 public struct UKCarbonIntensityProvider: IntensityProvider {
+    /// `uk-carbon-intensity`.
     public let name = UKCarbonIntensityFormat.source
+    /// Average intensity.
     public let kind = IntensitySignalKind.average
     let baseURL: String
     let regionID: Int?
@@ -169,6 +175,7 @@ public struct UKCarbonIntensityProvider: IntensityProvider {
         return String(ISO8601.string(Date(timeIntervalSince1970: t)).prefix(16)) + "Z"
     }
 
+    /// Fetches the past 24 h (actuals) and 48 h ahead (forecast); both failing throws.
     public func fetch(zone: String, now: Date) async throws -> [IntensitySlot] {
         var out: [IntensitySlot] = []
         var firstError: (any Error)?
@@ -188,12 +195,15 @@ public struct UKCarbonIntensityProvider: IntensityProvider {
 /// The Carbon Aware SDK WebAPI (`/emissions/forecasts/current?location=L`), for sites that run it.
 /// No default base URL; the kind follows the SDK's configured data source.
 public struct CarbonAwareSDKProvider: IntensityProvider {
+    /// `carbon-aware-sdk`.
     public let name = CarbonAwareSDKFormat.source
+    /// As configured (`carbon-aware-sdk-kind`).
     public let kind: IntensitySignalKind
     let baseURL: String
     let timeoutSeconds: Double
     let client: HTTPClient
 
+    /// - Parameters: the WebAPI's base URL, the kind its data source delivers, the per-request timeout (s).
     public init(baseURL: String, kind: IntensitySignalKind, timeoutSeconds: Double = 30, client: HTTPClient = .shared) {
         self.baseURL = trimSlash(baseURL)
         self.kind = kind
@@ -201,6 +211,8 @@ public struct CarbonAwareSDKProvider: IntensityProvider {
         self.client = client
     }
 
+    /// Fetches the current forecast for the location `zone`.
+    /// - Throws: `IntensityProviderError`.
     public func fetch(zone: String, now: Date) async throws -> [IntensitySlot] {
         let d = try await httpGet("\(baseURL)/emissions/forecasts/current?location=\(encodeQuery(zone))", headers: [],
                                   provider: name, timeoutSeconds: timeoutSeconds, client: client)

@@ -83,6 +83,7 @@ public struct BackoffSchedule: Hashable, Sendable {
     /// Largest delay (s) before jitter.
     public var capSeconds: Double
 
+    /// - Parameters: first and largest delay (s) before jitter; defaults 30 s and 30 min (see above).
     public init(baseSeconds: Double = 30, capSeconds: Double = 1800) {
         self.baseSeconds = baseSeconds
         self.capSeconds = capSeconds

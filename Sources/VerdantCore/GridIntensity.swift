@@ -86,6 +86,7 @@ public struct IntensityGap: Hashable, Sendable, Codable {
     /// The 1-based line of the file where the gap was seen, for imports.
     public var line: Int?
 
+    /// - Parameters: the stretch [start, end) (UTC), why it is missing, and the file line where seen.
     public init(start: Date, end: Date, reason: String, line: Int? = nil) {
         self.start = start
         self.end = end

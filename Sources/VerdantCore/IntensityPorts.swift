@@ -27,12 +27,14 @@ public struct IntensityProviderError: Error, CustomStringConvertible, Sendable {
     /// What went wrong.
     public let message: String
 
+    /// - Parameters: the provider's name, the HTTP status when there was one, and a message without secrets.
     public init(provider: String, status: Int? = nil, message: String) {
         self.provider = provider
         self.status = status
         self.message = message
     }
 
+    /// `<provider>: HTTP <status>: <message>`.
     public var description: String {
         "\(provider): " + (status.map { "HTTP \($0): " } ?? "") + message
     }

@@ -60,6 +60,7 @@ public struct IntensityChainConfiguration: Sendable, Equatable {
                               "uk-carbon-intensity-url", "uk-carbon-intensity-region", "carbon-aware-sdk-url",
                               "carbon-aware-sdk-kind", "intensity-file", "intensity-file-format", "intensity-file-kind"]
 
+    /// The defaults above.
     public init() {}
 
     /// Parses the provider list.

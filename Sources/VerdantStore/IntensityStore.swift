@@ -7,8 +7,11 @@ import VerdantCore
 
 /// One stored intensity slot. Table `intensity_slots`, unique on (zone, start_at, source, kind, issued_key).
 public struct IntensitySlotRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    /// `intensity_slots`.
     public static var databaseTableName: String { "intensity_slots" }
+    /// Grid zone.
     public var zone: String
+    /// Slot start, UTC.
     public var startAt: Date
     /// Slot length (s).
     public var durationSeconds: Double
@@ -18,6 +21,7 @@ public struct IntensitySlotRecord: Codable, Sendable, Hashable, FetchableRecord,
     public var kind: String
     /// `lifecycle`, `direct` or NULL.
     public var basis: String?
+    /// Provider or file the slot came from.
     public var source: String
     /// Forecast issue time, NULL for actuals.
     public var issuedAt: Date?
@@ -36,6 +40,7 @@ public struct IntensitySlotRecord: Codable, Sendable, Hashable, FetchableRecord,
         case fetchedAt = "fetched_at"
     }
 
+    /// The row for a slot received at `fetchedAt` (UTC).
     public init(_ s: IntensitySlot, fetchedAt: Date) {
         zone = s.zone
         startAt = s.start
@@ -60,7 +65,9 @@ public struct IntensitySlotRecord: Codable, Sendable, Hashable, FetchableRecord,
 /// Which intensity a job was planned with and how much of its run was priced by the fill rule.
 /// Table `job_intensity`, one row per job planned since v2.
 public struct JobIntensityRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    /// `job_intensity`.
     public static var databaseTableName: String { "job_intensity" }
+    /// The job (`jobs.id`).
     public var jobID: Int64
     /// The chain source used for the plan: a provider name, `cache:<provider>`, `trace:<file>`, `static …`.
     public var planSource: String
@@ -79,6 +86,7 @@ public struct JobIntensityRecord: Codable, Sendable, Hashable, FetchableRecord, 
         case filledSeconds = "filled_s"
     }
 
+    /// - Parameters: see the properties.
     public init(jobID: Int64, planSource: String, kind: String, plannedOnData: Bool, filledSeconds: Double?) {
         self.jobID = jobID
         self.planSource = planSource
