@@ -65,8 +65,10 @@ public actor IntensityChain {
     private let staticLabel: String
     private let logger: Logger
     private let jitter: @Sendable () -> Double
-    /// The selection in force, recomputed after every refresh.
+    /// The selection in force, recomputed after every fetch attempt and when a cache expires.
     public private(set) var current: IntensitySelection
+    /// When `current` must be recomputed even without a fetch (a cache reaching its TTL); `nil` = not before the next fetch.
+    private var recomputeAt: Date? = .distantPast
 
     /// Seam for the own forecaster (a later issue): given the zone and now, slots of one kind, or `nil`.
     var forecaster: (@Sendable (String, Date) -> [IntensitySlot]?)?
@@ -93,8 +95,10 @@ public actor IntensityChain {
     /// - Returns: the selection in force.
     @discardableResult
     public func refresh(now: Date) async -> IntensitySelection {
+        var attempted = false
         for i in links.indices {
             if let next = links[i].nextAttempt, next > now { continue }
+            attempted = true
             let p = links[i].provider
             links[i].lastAttempt = now
             do {
@@ -119,7 +123,9 @@ public actor IntensityChain {
                     "provider": "\(p.name)", "error": "\(error)", "failures": "\(links[i].failures)", "retry_in_s": "\(Int(delay))"])
             }
         }
-        current = select(now: now)
+        if attempted || (recomputeAt.map { now >= $0 } ?? false) {
+            current = select(now: now)
+        }
         return current
     }
 
@@ -127,6 +133,7 @@ public actor IntensityChain {
     /// whose stored slots were fetched less than the TTL ago (`cache:<provider>`); else the forecaster
     /// seam; else the static value.
     func select(now: Date) -> IntensitySelection {
+        recomputeAt = nil
         let from = now.addingTimeInterval(-86400), to = now.addingTimeInterval(7 * 86400)
         for link in links where link.lastOK {
             if let s = try? database.slots(zone: zone, from: from, to: to, kind: link.provider.kind, source: link.provider.name), !s.isEmpty {
@@ -139,6 +146,7 @@ public actor IntensityChain {
                   now.timeIntervalSince(fetched) < ttlSeconds else { continue }
             if let s = try? database.slots(zone: zone, from: from, to: to, kind: p.kind, source: p.name),
                s.contains(where: { $0.end > now }) {
+                recomputeAt = fetched.addingTimeInterval(ttlSeconds)
                 return make(s, source: "cache:" + p.name, kind: p.kind)
             }
         }
