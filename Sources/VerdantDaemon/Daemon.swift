@@ -137,7 +137,7 @@ public enum Daemon {
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
             intensityChain: chain))
         try await runtime.recoverAfterRestart()
-        await runtime.refreshIntensity()
+        await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {
             throw StartupError(description: "the first sample failed: cannot read \(c.procRoot)/stat")
         }

@@ -129,6 +129,14 @@ public actor IntensityChain {
         return current
     }
 
+    /// Recomputes the selection from what is stored, without asking any provider (used at start-up,
+    /// so a slow or unreachable provider never delays serving).
+    @discardableResult
+    public func reselect(now: Date) -> IntensitySelection {
+        current = select(now: now)
+        return current
+    }
+
     /// Walks the chain: the first provider whose last fetch succeeded and has slots; else the first
     /// whose stored slots were fetched less than the TTL ago (`cache:<provider>`); else the forecaster
     /// seam; else the static value.

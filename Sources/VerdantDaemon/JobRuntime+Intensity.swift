@@ -11,11 +11,12 @@ import VerdantStore
 extension JobRuntime: VerdantIntensityAPIHandler {
     /// Asks the chain's due providers (backoff permitting) and takes its new selection. Without a
     /// chain, does nothing.
-    public func refreshIntensity() async {
+    /// - Parameter fetch: `false` selects from stored slots only (start-up: cache, then static).
+    public func refreshIntensity(fetch: Bool = true) async {
         guard let chain = parts.intensityChain else { return }
         let now = parts.clock.now()
         let previous = selection?.source
-        selection = await chain.refresh(now: now)
+        selection = fetch ? await chain.refresh(now: now) : await chain.reselect(now: now)
         if let s = selection, s.source != previous {
             log.notice("intensity source changed", metadata: ["source": "\(s.source)", "kind": "\(s.kind.rawValue)",
                                                               "previous": "\(previous ?? "none")"])

@@ -73,6 +73,7 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let (runtime, _) = try await Daemon.prepare(configuration: c, logger: logger)
+            await runtime.refreshIntensity()   // the first fetch, as IntensityService does once serving
             let caller = Caller(uid: 0, gid: 0, pid: 1)
             func submit() async throws -> JobView {
                 try await runtime.submit(SubmitRequest(name: "t", kind: "batch", deadline: "20h", expectedDuration: "1h",
@@ -181,6 +182,7 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let (runtime, _) = try await Daemon.prepare(configuration: c, logger: logger)
+        await runtime.refreshIntensity()   // the first fetch, as IntensityService does once serving
         let status = try await runtime.status()
         #expect(status.intensitySource == "file:forecast.json")
         #expect(status.intensityKind == "marginal")
@@ -228,6 +230,7 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let (runtime, _) = try await Daemon.prepare(configuration: c, logger: logger)
+        await runtime.refreshIntensity()   // the first fetch, as IntensityService does once serving
         let status = try await runtime.status()
         #expect(abs(status.intensity - (355 + 384) / 2) < 1e-9)   // the fill rule: mean of the known hours, never 0
         let job = try await runtime.submit(SubmitRequest(name: "fill", kind: "batch", deadline: "50m", expectedDuration: "10m",
