@@ -12,6 +12,8 @@ struct Intensity: AsyncParsableCommand {
         discussion: "JSON shapes are documented in docs/cli.md (\"JSON: intensity\").",
         subcommands: [IntensityShow.self, IntensityImportCommand.self, IntensitySources.self],
         defaultSubcommand: IntensityShow.self)
+    /// Lets `--state-dir` come before the subcommand name too (`verdant intensity --state-dir D sources`).
+    @OptionGroup var global: GlobalOptions
 }
 
 struct IntensityShow: AsyncParsableCommand {

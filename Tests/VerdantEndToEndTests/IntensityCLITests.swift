@@ -48,4 +48,59 @@ import Testing
         #expect(status["intensity_kind"] as? String == "average")
         #expect(daemon.terminate() == 0)
     }
+
+    @Test func runningDaemonWhoseProviderBreaksPlansFromCacheThenStatic() throws {
+        let dir = temporaryDirectory("chain")
+        let h0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        func iso(_ d: Date) -> String {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "UTC")
+            f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+            return f.string(from: d)
+        }
+        let file = dir.appendingPathComponent("forecast.json")
+        let points = (0..<24).map { i in
+            "{\"start\": \"\(iso(h0.addingTimeInterval(Double(i) * 3600)))\", \"duration_s\": 3600, \"gco2_per_kwh\": \(i == 8 ? 90 : 300)}"
+        }
+        try ("[" + points.joined(separator: ",\n") + "]\n").write(to: file, atomically: true, encoding: .utf8)
+        let config = dir.appendingPathComponent("verdantd.yaml")
+        try """
+            intensity-zone: DE
+            intensity-providers: file
+            intensity-file: \(file.path)
+            intensity-refresh: 0.2s
+            intensity-forecast-ttl: 4s
+            intensity-backoff-base: 0.1s
+            intensity-backoff-cap: 0.2s
+            powercap-root: /nonexistent/powercap
+            sample-interval: 0.5s
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(stateDirectory: dir.appendingPathComponent("state"), args: ["--config", config.path])
+        func source() -> String? { (try? daemon.json(["status"]) as? [String: Any])?["intensity_source"] as? String }
+        func submit() throws -> [String: Any] {
+            let r = try daemon.cli(["submit", "--json", "--deadline", "20h", "--expected-duration", "1h", "--", "true"])
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        }
+        #expect(try waitFor(20) { source() == "file:forecast.json" ? true : nil } == true, "\(daemon.daemonLog())")
+        let j1 = try submit()
+        #expect(j1["intensity_source"] as? String == "file:forecast.json")
+        #expect(j1["planned_intensity_g_per_kwh"] as? Double == 90)
+
+        // The provider breaks while the daemon runs: plans continue from the cache, then the static table value.
+        try "[{\"start\": \"not a time\"}]".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try waitFor(10) { source() == "cache:file:forecast.json" ? true : nil } == true)
+        let j2 = try submit()
+        #expect(j2["intensity_source"] as? String == "cache:file:forecast.json")
+        #expect(j2["planned_intensity_g_per_kwh"] as? Double == 90)
+        let sources = try #require(try daemon.json(["intensity", "sources"]) as? [[String: Any]])
+        #expect((sources.first?["last_error"] as? String ?? "").contains("forecast.json:1:"))
+        #expect(try waitFor(15) { (source() ?? "").hasPrefix("static 380.95 gCO2eq/kWh (DEU 2023") ? true : nil } == true)
+        let j3 = try submit()
+        #expect((j3["intensity_source"] as? String ?? "").hasPrefix("static 380.95"))
+        #expect(j3["planned_intensity_g_per_kwh"] as? Double == 380.95)
+        let status = try #require(try daemon.json(["status"]) as? [String: Any])
+        #expect(status["intensity_is_fallback"] as? Bool == true)
+        #expect(daemon.terminate() == 0)
+    }
 }
