@@ -39,6 +39,9 @@ let package = Package(
             "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "VerdantCarbon", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantCarbonProviders", dependencies: [
+            "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
         .target(name: "VerdantSystemd", dependencies: ["CSystemd"]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
@@ -54,7 +57,7 @@ let package = Package(
             name: "VerdantDaemon",
             dependencies: [
                 "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
-                "VerdantSystemd", "VerdantAPI", "VerdantServer",
+                "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,7 +79,14 @@ let package = Package(
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
-        .testTarget(name: "VerdantDaemonTests", dependencies: ["VerdantDaemon", "VerdantCore"]),
+        .testTarget(name: "VerdantCarbonTests", dependencies: [
+            "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantDaemonTests", dependencies: [
+            "VerdantDaemon", "VerdantCore", "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "VerdantEndToEndTests", dependencies: ["VerdantCore", "verdantd", "verdant"]),
     ],
     swiftLanguageModes: [.v6]

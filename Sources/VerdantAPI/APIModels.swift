@@ -81,9 +81,19 @@ public struct JobView: Codable, Sendable, Hashable {
     public var cpuSeconds: Double?
     public var logPath: String?
     public var reason: String?
+    /// Intensity provenance (issue 4): the chain source the plan used (`electricitymaps`,
+    /// `cache:electricitymaps`, `static …`, `trace:<file>`), its kind (`average`/`marginal`), and the
+    /// seconds of the run priced by the fill rule or the static value (`null` until it ran, or for
+    /// jobs planned before this version).
+    public var intensitySource: String?
+    public var intensityKind: String?
+    public var intensityFilledSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, name, kind, state, command, uid, deadline, signal, reason
+        case intensitySource = "intensity_source"
+        case intensityKind = "intensity_kind"
+        case intensityFilledSeconds = "intensity_filled_s"
         case submittedAt = "submitted_at"
         case expectedDurationSeconds = "expected_duration_s"
         case durationSource = "duration_source"
@@ -164,6 +174,9 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(cpuSeconds, forKey: .cpuSeconds)
         try c.encode(logPath, forKey: .logPath)
         try c.encode(reason, forKey: .reason)
+        try c.encode(intensitySource, forKey: .intensitySource)
+        try c.encode(intensityKind, forKey: .intensityKind)
+        try c.encode(intensityFilledSeconds, forKey: .intensityFilledSeconds)
     }
 }
 
@@ -194,9 +207,12 @@ public struct StatusView: Codable, Sendable, Hashable {
     /// Every energy source (`perf-power`, `powercap`, `estimate`) with its state (`in use`,
     /// `available`, `standby`, `unavailable: <reason>`) and detail or fix.
     public var sources: [SourceStatus]
+    /// Signal kind the plans use now: `average` or `marginal` (absent from older daemons).
+    public var intensityKind: String?
 
     enum CodingKeys: String, CodingKey {
         case now, version, sensors, intensity, queued, running, samples, cgroup, sources
+        case intensityKind = "intensity_kind"
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"
         case energySource = "energy_source"
@@ -207,7 +223,9 @@ public struct StatusView: Codable, Sendable, Hashable {
 
     public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
                 energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
-                intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String) {
+                intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String,
+                intensityKind: String? = nil) {
+        self.intensityKind = intensityKind
         self.now = now
         self.replaySpeed = replaySpeed
         self.version = version

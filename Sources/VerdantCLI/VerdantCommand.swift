@@ -12,7 +12,7 @@ public struct VerdantCommand: AsyncParsableCommand {
         abstract: "Submit jobs to verdantd and read their plans, energy and carbon.",
         discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
         version: "0.1.0",
-        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Status.self, Report.self, Sensors.self])
+        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Status.self, Report.self, Sensors.self, Intensity.self])
 
     public init() {}
 }
@@ -147,7 +147,7 @@ struct Status: AsyncParsableCommand {
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
             sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
             cgroup:     \(s.cgroup)
-            intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityIsFallback ? " (fallback: no trace point covers now)" : "")
+            intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityKind.map { " [\($0) signal]" } ?? "")\(s.intensityIsFallback ? " (fallback: no trace point covers now)" : "")
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored
             """)
     }

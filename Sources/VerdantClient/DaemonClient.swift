@@ -41,7 +41,7 @@ public struct DaemonClient: Sendable {
         return try await send("GET", comps.string ?? APIRoutes.report)
     }
 
-    private func send<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
+    func send<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
         guard FileManager.default.fileExists(atPath: socketPath) else {
             throw ClientError(message: "verdantd is not running: no socket at \(socketPath). Start it (verdantd --state-dir DIR) or point --state-dir / VERDANT_STATE_DIR at its state folder", status: nil)
         }

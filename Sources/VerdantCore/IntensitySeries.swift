@@ -26,6 +26,18 @@ public struct IntensitySeries: Sendable {
     public let fallback: IntensityGramsPerKWh
     /// How long the last point holds (s).
     public let resolutionSeconds: Double
+    /// When set, the end of coverage instead of the last point's time plus one resolution (slots of
+    /// known length, see `IntensitySlotSeries.filledSeries()`).
+    private var explicitCoverageEnd: Date?
+
+    /// - Parameters:
+    ///   - points: any order; for duplicate times the last one given wins.
+    ///   - fallback: the static value outside coverage.
+    ///   - coverageEnd: the end of the last point's period when it is known (the end of its slot).
+    public init(points: [IntensityPoint], fallback: IntensityGramsPerKWh, coverageEnd: Date?) {
+        self.init(points: points, fallback: fallback)
+        if let coverageEnd, let last = self.points.last, coverageEnd > last.time { explicitCoverageEnd = coverageEnd }
+    }
 
     /// - Parameters:
     ///   - points: any order; for duplicate times the last one given wins.
@@ -44,7 +56,7 @@ public struct IntensitySeries: Sendable {
     }
 
     /// The end of the covered range: the last point's time plus one resolution.
-    public var coverageEnd: Date? { points.last.map { $0.time.addingTimeInterval(resolutionSeconds) } }
+    public var coverageEnd: Date? { explicitCoverageEnd ?? points.last.map { $0.time.addingTimeInterval(resolutionSeconds) } }
 
     /// The value in force at instant `t`.
     public func intensity(at t: Date) -> IntensityGramsPerKWh {

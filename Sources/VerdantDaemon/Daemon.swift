@@ -35,16 +35,18 @@ public enum Daemon {
                 notifier.ready(status: line)
                 logger.notice("verdantd ready", metadata: ["status": "\(line)"])
             })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier)),
+            .init(service: SchedulerService(runtime: runtime)),
+            .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
+                try c.policyFile.map { try PolicyFile.load(path: $0) }
+                    ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
+            }, logger: logger)),
+            .init(service: api),
+        ]
+        if !c.intensityChain.providers.isEmpty { services.append(.init(service: IntensityService(runtime: runtime))) }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier)),
-                .init(service: SchedulerService(runtime: runtime)),
-                .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
-                    try c.policyFile.map { try PolicyFile.load(path: $0) }
-                        ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
-                }, logger: logger)),
-                .init(service: api),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -58,6 +60,11 @@ public enum Daemon {
         if let t = c.intensityTrace { trace = try TraceFile(path: BundledResources.resolve(t)) }
         let policy = try c.policyFile.map { try PolicyFile.load(path: $0) }
             ?? PolicyFile.parse(BundledResources.defaultPolicyText(), file: "built-in Policies/default.yaml")
+        // Intensity providers too (credentials, the file provider's file), before anything is written.
+        if !c.intensityChain.providers.isEmpty, c.replaySpeed != 0 {
+            throw ConfigurationError(file: "configuration", line: nil, message: "intensity-providers serve the present: set replay-speed 0, or use intensity-trace for a replay")
+        }
+        let providers = try intensityProviders(configuration: c, zone: c.intensityZone ?? trace?.valueColumn ?? "static")
         do {
             try FileManager.default.createDirectory(atPath: c.stateDirectory + "/logs", withIntermediateDirectories: true)
         } catch {
@@ -73,10 +80,26 @@ public enum Daemon {
         }
 
         let zone = c.intensityZone ?? trace?.valueColumn ?? "static"
-        let fallback = IntensityGramsPerKWh(c.staticIntensity)
-        var series = IntensitySeries(points: [], fallback: fallback)
+        var fallback = IntensityGramsPerKWh(c.staticIntensity)
         var intensitySource = "static \(c.staticIntensity) gCO2eq/kWh"
+        if trace == nil {
+            // Nothing else configured (or providers that may fail): the bundled per-country table.
+            (fallback, intensitySource) = staticIntensity(configuration: c, zone: zone)
+        }
+        var series = IntensitySeries(points: [], fallback: fallback)
+        var chain: IntensityChain?
+        if !providers.isEmpty {
+            chain = IntensityChain(
+                providers: providers, database: db, zone: zone,
+                refreshSeconds: c.intensityChain.refreshSeconds, ttlSeconds: c.intensityChain.forecastTTLSeconds,
+                backoff: BackoffSchedule(baseSeconds: c.intensityChain.backoffBaseSeconds, capSeconds: c.intensityChain.backoffCapSeconds),
+                staticValue: fallback, staticLabel: intensitySource, logger: logger)
+        }
         if let trace {
+            // Also as slots with provenance, so `verdant intensity` shows the trace (v2 table).
+            let imported = try? IntensityImport.parse(String(contentsOfFile: trace.path, encoding: .utf8), format: .csv, zone: zone,
+                                                      kind: .average, source: trace.sourceName)
+            if let imported { try db.store(slots: imported.slots, fetchedAt: Date()) }
             try db.upsert(trace.points.map {
                 IntensityPointRecord(zone: zone, time: $0.time, intensity: $0.intensity, source: trace.sourceName, signal: "average")
             })
@@ -117,8 +140,10 @@ public enum Daemon {
             database: db, sensor: sensor, model: model, executor: ProcessExecutor(layout: layout, instance: stateDirectory),
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
-            stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger))
+            stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
+            intensityChain: chain))
         try await runtime.recoverAfterRestart()
+        await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {
             throw StartupError(description: "the first sample failed: cannot read \(c.procRoot)/stat")
         }

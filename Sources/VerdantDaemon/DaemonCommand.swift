@@ -50,6 +50,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     var estimateIdleWatts: Double?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
+    @OptionGroup var intensityChainOptions: IntensityChainOptions
 
     public init() {}
 
@@ -96,6 +97,8 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = estimateMaxWatts { c.estimateMaxWatts = v }
         if let v = estimateIdleWatts { c.estimateIdleWatts = v }
         if let v = logLevel { c.logLevel = v }
+        if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
+        try intensityChainOptions.apply(to: &c)
         return c
     }
 

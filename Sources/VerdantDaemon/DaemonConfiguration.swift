@@ -42,11 +42,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var estimateIdleWatts: Double = 0
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` (`log-level`).
     public var logLevel: String = "info"
+    /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
+    public var intensityChain = IntensityChainConfiguration()
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
+        + IntensityChainConfiguration.keys
 
     public init() {}
 
@@ -99,5 +102,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
             }
             logLevel = v
         }
+        try Self.applyIntensityChain(f, file: file, into: &intensityChain)
     }
 }

@@ -26,6 +26,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var stateDirectory: String
         public var flushIntervalSeconds: Double
         public var logger: Logger
+        /// The grid-intensity provider chain (issue 4); `nil` = the trace or static `series` only.
+        public var intensityChain: IntensityChain? = nil
     }
 
     private struct RunningJob {
@@ -37,8 +39,14 @@ public actor JobRuntime: VerdantAPIHandler {
         var stopping: (state: JobState, reason: String)?
     }
 
-    private var parts: Parts
-    private var log: Logger { parts.logger }
+    var parts: Parts
+    /// What the chain selected last (issue 4); `nil` without a chain.
+    var selection: IntensitySelection?
+    /// The intensity step function in force: the chain's selection, else the trace/static series.
+    var activeSeries: IntensitySeries { selection?.series ?? parts.series }
+    /// Name of the intensity source in force.
+    var activeIntensitySource: String { selection?.source ?? parts.intensitySource }
+    var log: Logger { parts.logger }
     private var lastReading: NodeReading?
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
@@ -163,7 +171,7 @@ public actor JobRuntime: VerdantAPIHandler {
             if abs(split.total.joules - node.joules) > 0.005 * max(node.joules, 1e-9) {
                 log.error("energy attribution does not add up", metadata: ["node_j": "\(node.joules)", "split_j": "\(split.total.joules)"])
             }
-            let intensity = parts.series.meanIntensity(from: first.last.time, to: time)
+            let intensity = activeSeries.meanIntensity(from: first.last.time, to: time)
             for (id, cpu) in aligned {
                 shared[id] = JobEnergyInterval(start: first.last.time, end: time,
                                                energy: source == .unavailable ? .zero : split.jobs[id] ?? .zero,
@@ -174,7 +182,7 @@ public actor JobRuntime: VerdantAPIHandler {
             guard let cpu = cpuNow[id] else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
-                                                              series: parts.series, profile: parts.sensor.profile)
+                                                              series: activeSeries, profile: parts.sensor.profile)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
@@ -293,7 +301,7 @@ public actor JobRuntime: VerdantAPIHandler {
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: parts.series, profile: parts.sensor.profile)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries, profile: parts.sensor.profile)
             r.intervals.append(interval)
             job.endedAt = time
         } else {
@@ -321,6 +329,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.state = .failed
             job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
         }
+        recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
         pendingIntervals.removeAll { $0.jobID == id }
@@ -391,9 +400,20 @@ public actor JobRuntime: VerdantAPIHandler {
                                            history: history.compactMap { h in h.energy.map { ($0, h.durationSeconds) } },
                                            policy: policy)
         let plan: JobPlan
+        let provenance: (source: String, kind: IntensitySignalKind, onData: Bool)
         do {
-            plan = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
-                                    expectedEnergy: energy, series: parts.series)
+            if let selection {
+                let covered = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                                               expectedEnergy: energy, slots: selection.slots)
+                plan = covered.plan
+                provenance = (selection.source, selection.kind, covered.coveredByData)
+            } else {
+                plan = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                                        expectedEnergy: energy, series: parts.series)
+                provenance = (parts.intensitySource, .average,
+                              parts.series.isCovered(at: plan.plannedStart)
+                                && parts.series.isCovered(at: plan.plannedStart.addingTimeInterval(duration.seconds - 1e-3)))
+            }
         } catch let e as PlanError {
             throw APIError.badRequest(e.description)
         }
@@ -402,9 +422,13 @@ public actor JobRuntime: VerdantAPIHandler {
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
         let stored = try parts.database.insert(job)
+        if let id = stored.id {
+            try parts.database.save(JobIntensityRecord(jobID: id, planSource: provenance.source, kind: provenance.kind.rawValue,
+                                                       plannedOnData: provenance.onData, filledSeconds: nil))
+        }
         log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
                                              "planned_start": "\(ISO8601.string(plan.plannedStart))"])
-        return JobView(stored)
+        return withIntensity(JobView(stored))
     }
 
     private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
@@ -422,7 +446,7 @@ public actor JobRuntime: VerdantAPIHandler {
 
     /// A running job's view carries the energy and carbon charged so far.
     private func view(_ j: Job) -> JobView {
-        guard let id = j.id, let r = running[id] else { return JobView(j) }
+        guard let id = j.id, let r = running[id] else { return withIntensity(JobView(j)) }
         var live = r.job
         if !r.intervals.isEmpty {
             live.energy = r.intervals.map(\.energy).reduce(.zero, +)
@@ -430,7 +454,7 @@ public actor JobRuntime: VerdantAPIHandler {
             live.energySource = Self.combinedSource(r.intervals.map(\.source))
             live.cpuSeconds = r.last.jobCPUSeconds
         }
-        return JobView(live)
+        return withIntensity(JobView(live))
     }
 
     public func cancel(id: Int64, caller: Caller) async throws -> JobView {
@@ -473,12 +497,13 @@ public actor JobRuntime: VerdantAPIHandler {
         return StatusView(
             now: now, replaySpeed: parts.clock.replay?.speed, version: VerdantVersion.string,
             stateDirectory: parts.stateDirectory, sensors: parts.sensor.sensorNames,
-            energySource: parts.sensor.energySource.rawValue, intensitySource: parts.intensitySource,
-            intensityZone: parts.intensityZone, intensity: parts.series.intensity(at: now).gramsPerKWh,
-            intensityIsFallback: !parts.series.isCovered(at: now),
+            energySource: parts.sensor.energySource.rawValue, intensitySource: activeIntensitySource,
+            intensityZone: parts.intensityZone, intensity: activeSeries.intensity(at: now).gramsPerKWh,
+            intensityIsFallback: !activeSeries.isCovered(at: now),
             queued: counts.filter { $0.state == .queued }.count, running: running.count,
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
-            cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)")
+            cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)",
+            intensityKind: (selection?.kind ?? .average).rawValue)
     }
 
     public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
@@ -504,9 +529,9 @@ public actor JobRuntime: VerdantAPIHandler {
     /// A one-line summary for `systemctl status`.
     public func statusLine() -> String {
         let now = parts.clock.now()
-        let i = parts.series.intensity(at: now).gramsPerKWh
+        let i = activeSeries.intensity(at: now).gramsPerKWh
         return "\(parts.sensor.sensorNames.count) sensor(s) \(parts.sensor.energySource.rawValue); "
-            + "\(running.count) running; intensity \(Int(i.rounded())) gCO2eq/kWh (\(parts.intensitySource)) at \(ISO8601.string(now))"
+            + "\(running.count) running; intensity \(Int(i.rounded())) gCO2eq/kWh (\(activeIntensitySource)) at \(ISO8601.string(now))"
     }
 }
 

@@ -80,6 +80,7 @@ public enum APIServer {
                                          caller: try await ctx.caller())
             }
         }
+        registerIntensityRoutes(router, handler: handler)
         return Application(
             router: router,
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "verdantd"),
@@ -99,7 +100,7 @@ public enum APIServer {
         return id
     }
 
-    private static func respond<T: Encodable>(_ body: () async throws -> T) async throws -> Response {
+    static func respond<T: Encodable>(_ body: () async throws -> T) async throws -> Response {
         do {
             return json(try await body(), status: .ok)
         } catch let e as APIError {

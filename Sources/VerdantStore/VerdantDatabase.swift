@@ -132,6 +132,7 @@ public final class VerdantDatabase: Sendable {
             try db.rename(table: "energy_samples_v2", to: "energy_samples")
             try db.create(index: "energy_samples_end_at", on: "energy_samples", columns: ["end_at"])
         }
+        registerIntensityProvenance(&m)
         return m
     }
 

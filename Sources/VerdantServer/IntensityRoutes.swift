@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import VerdantAPI
+
+// MARK: Grid intensity routes (issue 4)
+
+extension APIServer {
+    /// Registers `/v1/intensity`, `/v1/intensity/import` and `/v1/intensity/sources` when the handler
+    /// serves them. Any local user may read; only root may import (it changes what every plan uses).
+    static func registerIntensityRoutes(_ router: Router<PeerRequestContext>, handler: any VerdantAPIHandler) {
+        guard let h = handler as? any VerdantIntensityAPIHandler else { return }
+        router.get(RouterPath(APIRoutes.intensity)) { req, _ in
+            try await respond {
+                let q = req.uri.queryParameters
+                let forecast = q.get("forecast").map { $0 == "1" || $0 == "true" } ?? false
+                return try await h.intensity(zone: q.get("zone"), since: q.get("since"), until: q.get("until"), forecast: forecast)
+            }
+        }
+        router.get(RouterPath(APIRoutes.intensitySources)) { _, _ in try await respond { try await h.intensitySources() } }
+        router.post(RouterPath(APIRoutes.intensityImport)) { req, ctx in
+            try await respond {
+                let caller = try await ctx.caller()
+                guard caller.uid == 0 else {
+                    throw APIError(status: 403, "only root may import intensity data (it changes every plan): run verdant intensity import as root")
+                }
+                let body = try await req.body.collect(upTo: 256 << 20)
+                let request: IntensityImportRequest
+                do {
+                    request = try APIJSON.decoder().decode(IntensityImportRequest.self, from: Data(body.readableBytesView))
+                } catch {
+                    throw APIError.badRequest("malformed import request: \(error)")
+                }
+                return try await h.importIntensity(request)
+            }
+        }
+    }
+}
