@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -54,6 +55,18 @@ int verdant_spawn(const char *path, char *const argv[], char *const envp[], cons
     }
     if (pid == 0) {
         close(pipefd[0]);
+        /* A job starts with default signal handling and nothing blocked, whatever the daemon's threads
+           had set: otherwise SIGTERM on cancel or shutdown could be blocked and SIGPIPE ignored. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig == SIGKILL || sig == SIGSTOP) continue;
+            sigaction(sig, &dfl, NULL);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
         if (cgroup_procs != NULL) {
             int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);

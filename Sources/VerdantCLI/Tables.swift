@@ -22,16 +22,21 @@ enum Tables {
             cells.enumerated().map { i, c in
                 let pad = String(repeating: " ", count: widths[i] - c.count)
                 return numeric.contains(i) ? pad + c : c + pad
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// A name as one table cell: control characters (tabs, newlines) shown as spaces.
+    static func cell(_ s: String, max: Int) -> String {
+        String(String(s.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : Character($0) }).prefix(max))
     }
 
     static func jobs(_ jobs: [JobView]) -> String {
         if jobs.isEmpty { return "no jobs" }
         return render(["ID", "NAME", "STATE", "PLANNED START", "DEADLINE", "PRED g", "NOW g"],
                       jobs.map { j in
-                          [String(j.id), String(j.name.prefix(16)), j.state, shortTime(j.plannedStart), shortTime(j.deadline),
+                          [String(j.id), cell(j.name, max: 16), j.state, shortTime(j.plannedStart), shortTime(j.deadline),
                            number(j.predictedCarbonGrams, digits: 2), number(j.runNowCarbonGrams, digits: 2)]
                       }, numeric: [0, 5, 6])
     }
@@ -64,7 +69,7 @@ enum Tables {
     static func report(_ r: EnergyReport) -> String {
         if r.jobs.isEmpty { return "no finished jobs in this range" }
         var rows = r.jobs.map { j in
-            [String(j.id), String(j.name.prefix(14)), j.state.rawValue, opt(j.energy?.joules, digits: 1),
+            [String(j.id), cell(j.name, max: 14), j.state.rawValue, opt(j.energy?.joules, digits: 1),
              j.energySource.rawValue, opt(j.carbon?.grams, digits: 4), opt(j.cpuSeconds, digits: 1)]
         }
         rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", opt(r.totals.energy?.joules, digits: 1), "",

@@ -271,7 +271,7 @@ public struct StaticIntensityTable: Sendable {
     /// - Throws: `TraceParseError` naming the line of a malformed row.
     public init(csv: String) throws {
         var e: [String: Entry] = [:]
-        for (i, line) in csv.split(separator: "\n").enumerated().dropFirst() {
+        for (i, line) in csv.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated().dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == 5, let v = Double(f[3]), v >= 0, let y = Int(f[4]) else {
                 throw TraceParseError(line: i + 1, message: "expected iso3,iso2,country,gco2_per_kwh,year")

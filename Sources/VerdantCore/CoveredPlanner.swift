@@ -22,12 +22,7 @@ extension Planner {
     /// - Throws: `PlanError` when the deadline is past or shorter than the duration.
     public static func plan(now: Date, deadline: Date, expectedDurationSeconds d: Double,
                             expectedEnergy: EnergyJoules, slots: IntensitySlotSeries) throws -> CoveredPlan {
-        guard d > 0 else { throw PlanError.nonPositiveDuration(d) }
-        guard deadline > now else { throw PlanError.deadlineInPast(deadline: deadline, now: now) }
-        let latest = deadline.addingTimeInterval(-d)
-        guard latest >= now else {
-            throw PlanError.deadlineTooShort(deadline: deadline, expectedDurationSeconds: d, now: now)
-        }
+        let latest = try latestStart(now: now, deadline: deadline, expectedDurationSeconds: d)
         let series = slots.filledSeries()
         var candidates = Set([now, latest])
         var steps = series.stepTimes(in: now, latest.addingTimeInterval(d))

@@ -75,7 +75,7 @@ public struct IntensityImport: Sendable {
     }
 
     static func parseCSV(_ text: String, zone: String?, kind: IntensitySignalKind, source: String) throws -> IntensityImport {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
         }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }

@@ -48,7 +48,7 @@ public enum IntensityTraceCSV {
     /// - Returns: the points and the columns that were used.
     /// - Throws: `TraceParseError`.
     public static func parse(_ text: String) throws -> (points: [IntensityPoint], columns: TraceColumns) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
         }
         while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }

@@ -35,6 +35,7 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
     case deadlineInPast(deadline: Date, now: Date)
     case deadlineTooShort(deadline: Date, expectedDurationSeconds: Double, now: Date)
     case nonPositiveDuration(Double)
+    case deadlineTooFar(deadline: Date, now: Date)
 
     public var description: String {
         switch self {
@@ -44,6 +45,8 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
             return "deadline \(ISO8601.string(d)) leaves less than the expected duration (\(DurationSyntax.format(seconds: secs))) after now (\(ISO8601.string(now))): give a later --deadline or a shorter --expected-duration"
         case let .nonPositiveDuration(s):
             return "expected duration must be positive, got \(s) s"
+        case let .deadlineTooFar(d, now):
+            return "deadline \(ISO8601.string(d)) is more than \(Int(Planner.maximumHorizonSeconds / 86400)) days after now (\(ISO8601.string(now))): give a nearer --deadline"
         }
     }
 }
@@ -56,6 +59,26 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
 /// time tᵢ, or tᵢ − d. The planner evaluates exactly those candidates; ties go to the earliest start
 /// (less waiting for the same carbon).
 public enum Planner {
+    /// The farthest deadline accepted, 400 days after now: no forecast or trace reaches further, and it
+    /// keeps every stored instant inside the four-digit years SQLite's date functions handle.
+    public static let maximumHorizonSeconds: Double = 400 * 86400
+
+    /// Checks a job's timing and returns its latest start, deadline − duration.
+    /// - Throws: `PlanError` when the duration is not positive, or the deadline is past, more than
+    ///   `maximumHorizonSeconds` away, or shorter than the duration.
+    public static func latestStart(now: Date, deadline: Date, expectedDurationSeconds d: Double) throws -> Date {
+        guard d > 0, d.isFinite else { throw PlanError.nonPositiveDuration(d) }
+        guard deadline > now else { throw PlanError.deadlineInPast(deadline: deadline, now: now) }
+        guard deadline.timeIntervalSince(now) <= maximumHorizonSeconds else {
+            throw PlanError.deadlineTooFar(deadline: deadline, now: now)
+        }
+        let latest = deadline.addingTimeInterval(-d)
+        guard latest >= now else {
+            throw PlanError.deadlineTooShort(deadline: deadline, expectedDurationSeconds: d, now: now)
+        }
+        return latest
+    }
+
     /// Plans one job.
     /// - Parameters:
     ///   - now: the daemon's current time.
@@ -66,12 +89,7 @@ public enum Planner {
     /// - Throws: `PlanError` when the deadline is past or shorter than the duration.
     public static func plan(now: Date, deadline: Date, expectedDurationSeconds d: Double,
                             expectedEnergy: EnergyJoules, series: IntensitySeries) throws -> JobPlan {
-        guard d > 0 else { throw PlanError.nonPositiveDuration(d) }
-        guard deadline > now else { throw PlanError.deadlineInPast(deadline: deadline, now: now) }
-        let latest = deadline.addingTimeInterval(-d)
-        guard latest >= now else {
-            throw PlanError.deadlineTooShort(deadline: deadline, expectedDurationSeconds: d, now: now)
-        }
+        let latest = try latestStart(now: now, deadline: deadline, expectedDurationSeconds: d)
         var candidates = Set([now, latest])
         for t in series.stepTimes(in: now, latest.addingTimeInterval(d)) {
             if t >= now && t <= latest { candidates.insert(t) }

@@ -71,6 +71,7 @@ public enum Daemon {
             throw StartupError(description: "cannot create the state folder \(c.stateDirectory): \(error.localizedDescription); choose another with --state-dir")
         }
         let stateDirectory = URL(fileURLWithPath: c.stateDirectory).standardizedFileURL.path
+        let lock = try StateFolderLock(stateDirectory: stateDirectory)
 
         let db: VerdantDatabase
         do {
@@ -141,7 +142,7 @@ public enum Daemon {
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain))
+            intensityChain: chain, stateLock: lock))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

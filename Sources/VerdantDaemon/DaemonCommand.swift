@@ -107,7 +107,11 @@ public struct DaemonCommand: AsyncParsableCommand {
         do {
             c = try effectiveConfiguration()
         } catch let e as ConfigurationError {
-            throw ValidationError(e.description)
+            FileHandle.standardError.write(Data("verdantd: error: \(e)\n".utf8))
+            throw ExitCode(78)   // EX_CONFIG
+        } catch let e as ValidationError {
+            FileHandle.standardError.write(Data("verdantd: error: \(e.message)\n".utf8))
+            throw ExitCode(78)
         }
         var logger = Logger(label: "verdantd")
         logger.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info

@@ -28,6 +28,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var logger: Logger
         /// The grid-intensity provider chain (issue 4); `nil` = the trace or static `series` only.
         public var intensityChain: IntensityChain? = nil
+        /// Held for the runtime's life: one daemon per state folder.
+        public var stateLock: StateFolderLock? = nil
     }
 
     private struct RunningJob {
@@ -81,8 +83,10 @@ public actor JobRuntime: VerdantAPIHandler {
             }
             let intervals = try parts.database.intervals(jobID: id)
             job.state = .lost
-            job.endedAt = parts.clock.now()
-            job.reason = "verdantd stopped while the job ran without a clean shutdown; " +
+            // The real end is unknown: record when it was last seen running (its last stored interval).
+            let lastSeen = intervals.last?.endAt ?? job.startedAt ?? parts.clock.now()
+            job.endedAt = lastSeen
+            job.reason = "verdantd stopped while the job ran without a clean shutdown (last seen running at \(ISO8601.string(lastSeen))); " +
                 (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
             if !intervals.isEmpty {
                 job.energy = intervals.map(\.energy).reduce(.zero, +)
@@ -273,6 +277,7 @@ public actor JobRuntime: VerdantAPIHandler {
         } catch {
             job.state = .failed
             job.endedAt = job.startedAt
+            job.startedAt = nil   // it never ran: not a report row
             job.reason = "could not start: \(error)"
             job.energySource = .unavailable
             persist(job)
@@ -322,7 +327,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         if let stopping = r.stopping {
             job.state = stopping.state
-            job.reason = stopping.reason
+            job.reason = stopping.reason + (exit.signal == SIGKILL ? "; it did not exit on SIGTERM and was killed with SIGKILL" : "")
         } else if exit.exitCode == 0 {
             job.state = .succeeded
         } else {
@@ -474,16 +479,20 @@ public actor JobRuntime: VerdantAPIHandler {
             r.stopping = (.cancelled, "cancelled by uid \(caller.uid) while running; terminated with SIGTERM")
             running[id] = r
             signalJob(r, SIGTERM)
-            let process = r.process
             Task {
                 try? await Task.sleep(for: .seconds(10))
-                if let cg = process.cgroup { cg.signalAll(SIGKILL) }
-                kill(-process.pid, SIGKILL)
+                self.killIfStillRunning(id: id)
             }
             return view(j)
         default:
             throw APIError.conflict("job \(id) has already ended (\(j.state.rawValue)); nothing to cancel")
         }
+    }
+
+    /// SIGKILL for a cancelled job that ignored SIGTERM; nothing when it has ended (its pid may be reused).
+    private func killIfStillRunning(id: Int64) {
+        guard let r = running[id] else { return }
+        signalJob(r, SIGKILL)
     }
 
     public func plan(caller: Caller) async throws -> [JobView] {

@@ -15,6 +15,7 @@ public enum ExecutorError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .commandNotFound(c, path):
+            if c.contains("/") { return "command '\(c)' does not exist or is not executable" }
             return "command '\(c)' not found in PATH (\(path)): give an absolute path or fix PATH"
         case let .cgroup(path, message):
             return "cgroup \(path): \(message)"

@@ -106,9 +106,16 @@ public enum APIServer {
         } catch let e as APIError {
             return json(APIErrorBody(error: e.message), status: HTTPResponse.Status(code: e.status))
         } catch {
-            return json(APIErrorBody(error: "\(error)"), status: .internalServerError)
+            // Internal errors (database, I/O) can carry row contents, such as another user's job
+            // environment: they go to the daemon's log, never to the client.
+            let ref = UInt32.random(in: 0...UInt32.max)
+            errorLog.error("request failed", metadata: ["error": "\(error)", "ref": "\(String(ref, radix: 16))"])
+            return json(APIErrorBody(error: "verdantd could not complete the request (internal error \(String(ref, radix: 16)), details in the daemon's log)"),
+                        status: .internalServerError)
         }
     }
+
+    private static let errorLog = Logger(label: "verdantd.api")
 
     private static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
         let data = (try? APIJSON.encoder().encode(value)) ?? Data("{\"error\":\"encoding failed\"}".utf8)

@@ -40,6 +40,11 @@ import Testing
         } catch { Issue.record("wrong error \(error)") }
     }
 
+    @Test func windowsLineEndingsAreAccepted() throws {
+        let (points, _) = try IntensityTraceCSV.parse("time,DE\r\n2020-06-01T00:00:00Z,100\r\n2020-06-01T01:00:00Z,200\r\n")
+        #expect(points.map(\.intensity.gramsPerKWh) == [100, 200])
+    }
+
     @Test func missingHeaderIsRefused() {
         #expect(throws: TraceParseError.self) { try IntensityTraceCSV.parse("2020-01-01T00:00:00Z,100\n") }
     }

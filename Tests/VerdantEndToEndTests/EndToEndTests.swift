@@ -101,6 +101,12 @@ import Glibc
         #expect(noCommand.stderr.contains("no command"))
         let badKind = try daemon.cli(["submit", "--kind", "render", "--", "true"])
         #expect(badKind.status != 0)
+        for far in ["99999999999999999999", "10000-01-01T00:00:00Z", "9000000d"] {
+            let r = try daemon.cli(["submit", "--deadline", far, "--", "true"])
+            #expect(r.status != 0, "deadline \(far) was accepted")
+        }
+        let tooFar = try daemon.cli(["submit", "--deadline", "500d", "--", "true"])
+        #expect(tooFar.stderr.contains("more than 400 days after now"), "\(tooFar.stderr)")
         let jobs = try #require(try daemon.json(["jobs"]) as? [Any])
         #expect(jobs.isEmpty)
         #expect(daemon.terminate() == 0)
@@ -259,6 +265,53 @@ import Glibc
         #expect(b["expected_duration_s"] as? Double == 18000)
         let jobs = try #require(try daemon.json(["jobs"]) as? [[String: Any]])
         #expect(jobs.count == 2)
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test func aSecondDaemonOnTheSameStateFolderIsRefused() throws {
+        let state = temporaryDirectory("twice")
+        let first = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        let second = try runTool("verdantd", ["--state-dir", state.path] + daemonArgs())
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("another verdantd (pid \(first.process.processIdentifier)) is using the state folder"), "\(second.stderr)")
+        // The first one still answers on its socket.
+        #expect(try first.cli(["status"]).status == 0)
+        #expect(first.terminate() == 0)
+    }
+
+    @Test func jobsStartWithDefaultSignalsAndCancelTerminatesThem() throws {
+        let state = temporaryDirectory("signals")
+        let daemon = try DaemonProcess(stateDirectory: state, args: daemonArgs())
+        // grep reads its own status: what the job's program started with.
+        let probe = try daemon.cli(["submit", "--deadline", "1h", "--expected-duration", "10m", "--",
+                                    "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"])
+        let probeID = try #require(Int(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(probe.stderr)")
+        let done = try waitFor(30) { () -> [String: Any]? in
+            let j = try daemon.json(["show", String(probeID)]) as? [String: Any]
+            return j?["state"] as? String == "succeeded" ? j : nil
+        }
+        let doneJob = try #require(done)
+        let log = try String(contentsOfFile: try #require(doneJob["log_path"] as? String), encoding: .utf8)
+        #expect(log.contains("SigBlk:\t0000000000000000"), "\(log)")
+        // No standard signal (1–31) ignored; glibc keeps its reserved real-time signals to itself.
+        let ignored = log.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+            .flatMap { UInt64($0.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+        #expect(ignored.map { $0 & 0x7fff_ffff } == 0, "\(log)")
+
+        let r = try daemon.cli(["submit", "--deadline", "1h", "--expected-duration", "10m", "--", "sleep", "60"])
+        let id = try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+        _ = try waitFor(30) { () -> Bool? in
+            (try daemon.json(["show", String(id)]) as? [String: Any])?["state"] as? String == "running" ? true : nil
+        }
+        let t0 = Date()
+        #expect(try daemon.cli(["cancel", String(id)]).status == 0)
+        let ended = try waitFor(15) { () -> [String: Any]? in
+            let j = try daemon.json(["show", String(id)]) as? [String: Any]
+            return j?["state"] as? String == "cancelled" ? j : nil
+        }
+        let e = try #require(ended)
+        #expect(e["signal"] as? Int == Int(SIGTERM), "\(e)")   // SIGTERM was enough: not the 10 s SIGKILL
+        #expect(Date().timeIntervalSince(t0) < 5)
         #expect(daemon.terminate() == 0)
     }
 }
