@@ -43,7 +43,7 @@ let package = Package(
             "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
-        .target(name: "VerdantSystemd", dependencies: ["CSystemd"]),
+        .target(name: "VerdantSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
             "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
@@ -72,12 +72,13 @@ let package = Package(
         ]),
 
         // MARK: Executables: a few lines each
-        .executableTarget(name: "verdantd", dependencies: ["VerdantDaemon", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "verdantd", dependencies: ["VerdantDaemon", "VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "verdant", dependencies: ["VerdantCLI"]),
 
         // MARK: Tests
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
             "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",
