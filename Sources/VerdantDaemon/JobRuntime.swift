@@ -526,7 +526,11 @@ public actor JobRuntime: VerdantAPIHandler {
             return d
         }
         let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
-        return EnergyReport(jobs: jobs, since: try resolve(since, "since"), until: try resolve(until, "until"))
+        let from = try resolve(since, "since"), to = try resolve(until, "until")
+        if let from, let to, from > to {
+            throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
+        }
+        return EnergyReport(jobs: jobs, since: from, until: to)
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).

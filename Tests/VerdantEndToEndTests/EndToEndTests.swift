@@ -107,6 +107,9 @@ import Glibc
         }
         let tooFar = try daemon.cli(["submit", "--deadline", "500d", "--", "true"])
         #expect(tooFar.stderr.contains("more than 400 days after now"), "\(tooFar.stderr)")
+        let backwards = try daemon.cli(["report", "--since", "2030-01-01T00:00:00Z", "--until", "2020-01-01T00:00:00Z"])
+        #expect(backwards.status != 0)
+        #expect(backwards.stderr.contains("the range is empty"))
         let jobs = try #require(try daemon.json(["jobs"]) as? [Any])
         #expect(jobs.isEmpty)
         #expect(daemon.terminate() == 0)
