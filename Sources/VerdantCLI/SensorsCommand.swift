@@ -21,6 +21,10 @@ struct Sensors: AsyncParsableCommand {
     func validate() throws {
         guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
+        // A root the user named must exist: a typo must not read as "this machine has no RAPL".
+        if root != "/sys/class/powercap", !FileManager.default.fileExists(atPath: root) {
+            throw ValidationError("--root \(root) does not exist: give the folder of a powercap tree")
+        }
     }
 
     func run() async throws {
