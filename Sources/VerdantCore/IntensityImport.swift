@@ -255,8 +255,9 @@ public struct IntensityImport: Sendable {
         let zoneName: String
         if let zone, !zone.isEmpty {
             zoneName = zone
-            // A file of several zones (Carbon Aware SDK data): keep the points of the given one.
-            if zones.count > 1 { raw = raw.filter { $0.zone == nil || $0.zone == zone } }
+            // Keep the points of the given zone (Carbon Aware SDK data names several); points that name
+            // another zone are never relabelled as this one.
+            raw = raw.filter { $0.zone == nil || $0.zone == zone }
             guard !raw.isEmpty else {
                 throw TraceParseError(line: 1, message: "no point has zone '\(zone)'; the file has \(zones.sorted().joined(separator: ", "))")
             }
@@ -272,6 +273,9 @@ public struct IntensityImport: Sendable {
         var slots: [IntensitySlot] = []
         for (k, r) in raw.enumerated() {
             var d = r.duration ?? resolution
+            if k + 1 < raw.count, let given = r.duration, given > raw[k + 1].start.timeIntervalSince(r.start) + 1e-6 {
+                throw TraceParseError(line: r.line, message: "point at \(ISO8601.string(r.start)) lasts \(Int(given)) s and overlaps the next point at \(ISO8601.string(raw[k + 1].start)): fix duration_s")
+            }
             if k + 1 < raw.count { d = min(d, raw[k + 1].start.timeIntervalSince(r.start)) }
             slots.append(IntensitySlot(zone: zoneName, start: r.start, durationSeconds: d, value: r.value, kind: kind,
                                        source: source, issuedAt: r.issued))

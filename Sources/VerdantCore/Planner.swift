@@ -68,6 +68,7 @@ public enum Planner {
     ///   `maximumHorizonSeconds` away, or shorter than the duration.
     public static func latestStart(now: Date, deadline: Date, expectedDurationSeconds d: Double) throws -> Date {
         guard d > 0, d.isFinite else { throw PlanError.nonPositiveDuration(d) }
+        guard d <= maximumHorizonSeconds else { throw PlanError.deadlineTooFar(deadline: now.addingTimeInterval(d), now: now) }
         guard deadline > now else { throw PlanError.deadlineInPast(deadline: deadline, now: now) }
         guard deadline.timeIntervalSince(now) <= maximumHorizonSeconds else {
             throw PlanError.deadlineTooFar(deadline: deadline, now: now)

@@ -88,6 +88,8 @@ public enum DurationSyntax {
 
     /// Formats seconds compactly: `1h30m`, `45s`, `2d4h`.
     public static func format(seconds: Double) -> String {
+        // Beyond ~31 million years Int cannot hold it; such a value is only ever shown in an error.
+        guard seconds.isFinite, seconds < 1e15 else { return "\(seconds)s" }
         var rest = Int(seconds.rounded())
         if rest <= 0 { return "0s" }
         var out = ""

@@ -144,7 +144,7 @@ extension DaemonConfiguration {
 
 /// `verdantd` options for the intensity chain: one per key, same names.
 struct IntensityChainOptions: ParsableArguments {
-    @Option(name: .customLong("intensity-providers"), help: "Provider chain, comma-separated (electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk).")
+    @Option(name: .customLong("intensity-providers"), help: "Provider chain, comma-separated (electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk, file).")
     var providers: String?
     @Option(name: .customLong("intensity-refresh"), help: "How often each provider is asked (e.g. 15m).")
     var refresh: String?

@@ -503,10 +503,15 @@ public actor JobRuntime: VerdantAPIHandler {
     public func status() async throws -> StatusView {
         let now = parts.clock.now()
         let counts = try parts.database.jobs(states: [.queued, .running])
+        // Outside the trace's (or chain's) data the static value is in force: say so, not the trace.
+        let covered = activeSeries.isCovered(at: now)
+        let source = covered || activeIntensitySource.hasPrefix("static")
+            ? activeIntensitySource
+            : "static \(activeSeries.fallback.gramsPerKWh) gCO2eq/kWh (no point of \(activeIntensitySource) covers now)"
         return StatusView(
             now: now, replaySpeed: parts.clock.replay?.speed, version: VerdantVersion.string,
             stateDirectory: parts.stateDirectory, sensors: parts.sensor.sensorNames,
-            energySource: parts.sensor.energySource.rawValue, intensitySource: activeIntensitySource,
+            energySource: parts.sensor.energySource.rawValue, intensitySource: source,
             intensityZone: parts.intensityZone, intensity: activeSeries.intensity(at: now).gramsPerKWh,
             intensityIsFallback: !activeSeries.isCovered(at: now),
             queued: counts.filter { $0.state == .queued }.count, running: running.count,

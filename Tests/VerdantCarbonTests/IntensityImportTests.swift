@@ -112,3 +112,24 @@ func fixtureText(_ path: String) throws -> String {
         #expect(sample.slots.map { $0.value?.gramsPerKWh } == [0.6, 0.7, 0.9, 0.72, 0.01])
     }
 }
+
+@Suite struct IntensityImportRefusalTests {
+    @Test func aPointOfAnotherZoneIsNeverRelabelled() {
+        let json = #"{"Emissions":[{"Location":"eastus","Time":"2020-01-01T00:00:00Z","Rating":300,"Duration":"01:00:00"}]}"#
+        #expect(throws: TraceParseError.self) {
+            try IntensityImport.parse(json, format: .json, zone: "westus", kind: .marginal, source: "s")
+        }
+        let ok = try? IntensityImport.parse(json, format: .json, zone: "eastus", kind: .marginal, source: "s")
+        #expect(ok?.slots.count == 1)
+    }
+
+    @Test func overlappingSlotsAreRefusedWithTheirLine() {
+        let json = "[{\"start\":\"2020-01-01T00:00:00Z\",\"duration_s\":3600,\"gco2_per_kwh\":100},\n{\"start\":\"2020-01-01T00:30:00Z\",\"duration_s\":3600,\"gco2_per_kwh\":110}]"
+        do {
+            _ = try IntensityImport.parse(json, format: .json, zone: "T", kind: .average, source: "s")
+            Issue.record("expected an error")
+        } catch let e as TraceParseError {
+            #expect(e.message.contains("overlaps the next point"))
+        } catch { Issue.record("wrong error \(error)") }
+    }
+}

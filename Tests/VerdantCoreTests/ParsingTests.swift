@@ -142,3 +142,14 @@ import Testing
         #expect(none.totals.energy == nil)
     }
 }
+
+@Suite struct HugeValueTests {
+    @Test func aHugeExpectedDurationIsRefusedNotACrash() {
+        let now = ISO8601.parse("2020-06-01T00:00:00Z")!
+        #expect(throws: PlanError.self) {
+            try Planner.latestStart(now: now, deadline: now.addingTimeInterval(3600), expectedDurationSeconds: 1e19)
+        }
+        #expect(DurationSyntax.format(seconds: 1e19) == "1e+19s")
+        #expect(!PlanError.deadlineTooShort(deadline: now, expectedDurationSeconds: 1e30, now: now).description.isEmpty)
+    }
+}
