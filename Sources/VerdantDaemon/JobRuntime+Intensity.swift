@@ -59,8 +59,18 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         let from = try resolve(since, "since", default: now.addingTimeInterval(-86400), now: now, ahead: false)
         let to = try resolve(until, "until", default: now.addingTimeInterval(48 * 3600), now: now, ahead: true)
         guard to > from else { throw APIError.badRequest("--until must be after --since") }
-        return try parts.database.slots(zone: zone ?? parts.intensityZone, from: from, to: to, forecasts: forecast)
-            .map(IntensityPointView.init)
+        var slots = try parts.database.slots(zone: zone ?? parts.intensityZone, from: from, to: to, forecasts: forecast)
+        if forecast {
+            // Every issue is stored (to score past forecasts); show the newest issue of each slot per source.
+            var newest: [String: IntensitySlot] = [:]
+            for s in slots {
+                let key = "\(s.start.timeIntervalSince1970)|\(s.source)"
+                if let have = newest[key], (have.issuedAt ?? .distantPast) >= (s.issuedAt ?? .distantPast) { continue }
+                newest[key] = s
+            }
+            slots = newest.values.sorted { ($0.start, $0.source) < ($1.start, $1.source) }
+        }
+        return slots.map(IntensityPointView.init)
     }
 
     public func importIntensity(_ r: IntensityImportRequest) async throws -> IntensityImportResult {
