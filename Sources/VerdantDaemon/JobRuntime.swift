@@ -55,6 +55,8 @@ public actor JobRuntime: VerdantAPIHandler {
     private var lastFlushNanos: UInt64 = 0
     private var running: [Int64: RunningJob] = [:]
     private var shuttingDown = false
+    /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
+    private var nextDue: Date?
     /// Samples taken since start.
     public private(set) var ticks = 0
 
@@ -236,6 +238,12 @@ public actor JobRuntime: VerdantAPIHandler {
     public func startDueJobs() -> Double? {
         guard !shuttingDown else { return nil }
         let now = parts.clock.now()
+        // The queue is read from SQLite only when something may be due: between submissions the
+        // earliest due time is known, so the scheduler's frequent wake-ups cost no database read.
+        if let due = nextDue {
+            if due == .distantFuture { return nil }
+            if due > now { return parts.clock.realSeconds(until: due) }
+        }
         let queued: [Job]
         do {
             queued = try parts.database.jobs(states: [.queued])
@@ -244,20 +252,25 @@ public actor JobRuntime: VerdantAPIHandler {
             return 1
         }
         var next: Double?
+        var earliest = Date.distantFuture
         for job in queued {
             let due = min(job.plannedStart, job.latestStart)
             if due <= now {
-                start(job)
+                if !start(job) { earliest = now }   // not started (sensor read failed): retry at once
             } else {
+                earliest = min(earliest, due)
                 let wait = parts.clock.realSeconds(until: due)
                 next = min(next ?? wait, wait)
             }
         }
+        nextDue = earliest
         return next
     }
 
-    private func start(_ queued: Job) {
-        guard let id = queued.id else { return }
+    /// Starts one job; returns whether it left the queue (running, or failed to start).
+    @discardableResult
+    private func start(_ queued: Job) -> Bool {
+        guard let id = queued.id else { return true }
         var job = queued
         let logPath = (parts.stateDirectory as NSString).appendingPathComponent("logs/job-\(id).log")
         let before: NodeReading
@@ -265,7 +278,7 @@ public actor JobRuntime: VerdantAPIHandler {
             before = try parts.sensor.read()
         } catch {
             log.error("cannot read the node before starting a job; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
-            return
+            return false
         }
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
@@ -282,7 +295,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.energySource = .unavailable
             persist(job)
             log.error("job could not start", metadata: ["job.id": "\(id)", "error": "\(error)"])
-            return
+            return true
         }
         job.state = .running
         job.pid = process.pid
@@ -297,6 +310,7 @@ public actor JobRuntime: VerdantAPIHandler {
             let exit = await executor.waitForExit(pid: process.pid)
             self.jobExited(id: id, exit: exit)
         }
+        return true
     }
 
     private func jobExited(id: Int64, exit: ProcessExit) {
@@ -427,6 +441,8 @@ public actor JobRuntime: VerdantAPIHandler {
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
         let stored = try parts.database.insert(job)
+        let due = min(stored.plannedStart, stored.latestStart)
+        nextDue = min(nextDue ?? due, due)
         if let id = stored.id {
             try parts.database.save(JobIntensityRecord(jobID: id, planSource: provenance.source, kind: provenance.kind.rawValue,
                                                        plannedOnData: provenance.onData, filledSeconds: nil))
