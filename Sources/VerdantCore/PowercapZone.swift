@@ -69,25 +69,3 @@ public struct PowercapZoneReading: Hashable, Sendable {
         self.maxEnergyRangeMicrojoules = maxEnergyRangeMicrojoules
     }
 }
-
-/// The energy of each zone between two sets of readings. Which zones make up the host total is
-/// `HostEnergyRule`'s decision, in one place.
-public enum PowercapArithmetic {
-    /// Per-zone energy between two reading sets, each zone with its own wrap range.
-    ///
-    /// A zone present in only one set, or whose counter is inconsistent, is left out (no data),
-    /// never reported as 0 J.
-    /// - Returns: joules per zone.
-    public static func zoneDeltas(from old: [PowercapZoneReading], to new: [PowercapZoneReading]) -> [PowercapZoneID: EnergyJoules] {
-        let before = Dictionary(old.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var out: [PowercapZoneID: EnergyJoules] = [:]
-        for r in new {
-            guard let o = before[r.id],
-                  let d = EnergyCounter.deltaMicrojoules(old: o.energyMicrojoules, new: r.energyMicrojoules,
-                                                         maxRange: r.maxEnergyRangeMicrojoules)
-            else { continue }
-            out[r.id] = EnergyJoules(microjoules: d)
-        }
-        return out
-    }
-}

@@ -362,8 +362,9 @@ public actor JobRuntime: VerdantAPIHandler {
                                          "energy_j": "\(job.energy?.joules ?? -1)", "carbon_g": "\(job.carbon?.grams ?? -1)"])
     }
 
+    /// The source of a sum of intervals: `estimated` if any part was estimated, else `measured` if any
+    /// part was measured, else `unavailable`.
     static func combinedSource(_ sources: [EnergySource]) -> EnergySource {
-        if sources.contains(.measured) && !sources.contains(.unavailable) && !sources.contains(.estimated) { return .measured }
         if sources.contains(.estimated) { return .estimated }
         if sources.contains(.measured) { return .measured }
         return .unavailable

@@ -18,7 +18,7 @@ public struct SensorError: Error, CustomStringConvertible {
     public var isPermissionDenied: Bool { errno == EACCES || errno == EPERM }
 }
 
-/// Reads small pseudo-files with one `read(2)` call, as their contents are generated per read.
+/// Reads pseudo-files whole with `read(2)` on one descriptor, as their contents are generated per open.
 enum SysfsFile {
     /// The file's text without the trailing newline.
     /// - Throws: `SensorError` with the errno of `open` or `read`.
@@ -32,9 +32,15 @@ enum SysfsFile {
             throw SensorError(path: path, errno: e, message: hint)
         }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Most pseudo-files (energy_uj, /proc/stat on small machines) fit in 4 KiB; grow only when full,
+        // so the sampler tick does not zero 64 KiB per counter read.
+        var buffer = [UInt8](repeating: 0, count: 4096)
         var total = 0
-        while total < buffer.count {
+        while true {
+            if total == buffer.count {
+                guard buffer.count < 1 << 20 else { break }   // 1 MiB: no pseudo-file we read is larger
+                buffer += [UInt8](repeating: 0, count: buffer.count)
+            }
             let n = buffer.withUnsafeMutableBytes { ptr in
                 Glibc.read(fd, ptr.baseAddress! + total, ptr.count - total)
             }

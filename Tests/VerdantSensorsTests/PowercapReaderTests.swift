@@ -15,8 +15,8 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         let t0 = try readAll(fixtures + "/two-socket/t0")
         let t1 = try readAll(fixtures + "/two-socket/t1")
         #expect(t0.map(\.id.description) == ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:0:2", "intel-rapl:1", "intel-rapl:1:0"])
-        let d = PowercapArithmetic.zoneDeltas(from: t0, to: t1)
-        func j(_ id: String) -> Double? { d[PowercapZoneID(directoryName: id)!]?.joules }
+        let d = IntervalArithmetic.zoneIntervals(from: t0, to: t1, elapsedSeconds: 10)
+        func j(_ id: String) -> Double? { d.first { $0.id == PowercapZoneID(directoryName: id)! }?.energy?.joules }
         #expect(j("intel-rapl:0") == 12.345678)          // 52662228899 − 52649883221 µJ
         #expect(j("intel-rapl:0:0") == 8.0)
         #expect(j("intel-rapl:0:1") == 1.0)
