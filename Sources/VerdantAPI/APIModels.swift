@@ -203,7 +203,11 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var running: Int
     /// Energy samples stored so far.
     public var samples: Int
+    /// Where job cgroups go (the executor's detail line).
     public var cgroup: String
+    /// The job executor in use: `systemd` (transient units over sd-bus), `cgroup` (child processes in
+    /// cgroups), `slurm` (absent from older daemons).
+    public var executor: String?
     /// Every energy source (`perf-power`, `powercap`, `estimate`) with its state (`in use`,
     /// `available`, `standby`, `unavailable: <reason>`) and detail or fix.
     public var sources: [SourceStatus]
@@ -211,7 +215,7 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var intensityKind: String?
 
     enum CodingKeys: String, CodingKey {
-        case now, version, sensors, intensity, queued, running, samples, cgroup, sources
+        case now, version, sensors, intensity, queued, running, samples, cgroup, sources, executor
         case intensityKind = "intensity_kind"
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"
@@ -224,7 +228,8 @@ public struct StatusView: Codable, Sendable, Hashable {
     public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
                 energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
                 intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String,
-                intensityKind: String? = nil) {
+                executor: String? = nil, intensityKind: String? = nil) {
+        self.executor = executor
         self.intensityKind = intensityKind
         self.now = now
         self.replaySpeed = replaySpeed

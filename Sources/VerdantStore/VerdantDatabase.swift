@@ -133,6 +133,13 @@ public final class VerdantDatabase: Sendable {
             try db.create(index: "energy_samples_end_at", on: "energy_samples", columns: ["end_at"])
         }
         registerIntensityProvenance(&m)
+        // Which executor ran a job and its handle (unit name, cgroup, Slurm id), for re-adoption at restart.
+        m.registerMigration("v3-job-executor") { db in
+            try db.alter(table: "jobs") { t in
+                t.add(column: "executor", .text)
+                t.add(column: "executor_reference", .text)
+            }
+        }
         return m
     }
 
