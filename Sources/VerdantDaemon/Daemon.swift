@@ -75,7 +75,13 @@ public enum Daemon {
 
         let db: VerdantDatabase
         do {
-            db = try VerdantDatabase(path: c.stateDirectory + "/verdant.sqlite")
+            let opened = try VerdantDatabase.open(path: c.stateDirectory + "/verdant.sqlite")
+            db = opened.database
+            if let r = opened.recovery {
+                // Keep running on a new database rather than crash-loop; the old file is kept for forensics.
+                logger.error("the database failed its integrity check: moved aside, a new empty database was created",
+                             metadata: ["moved_to": "\(r.movedTo)", "problem": "\(r.problem)"])
+            }
         } catch {
             throw StartupError(description: "cannot open the database in \(c.stateDirectory): \(error)")
         }

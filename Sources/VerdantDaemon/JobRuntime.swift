@@ -53,6 +53,7 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
+    private var lastCheckpointNanos: UInt64 = 0
     private var running: [Int64: RunningJob] = [:]
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
@@ -225,6 +226,8 @@ public actor JobRuntime: VerdantAPIHandler {
             pendingSamples.removeAll(keepingCapacity: true)
             pendingIntervals.removeAll(keepingCapacity: true)
             lastFlushNanos = now
+            // Empty the WAL now and then; skipped (and retried) while a report reader is mid-read.
+            if now - lastCheckpointNanos >= 30_000_000_000, parts.database.checkpointIfIdle() { lastCheckpointNanos = now }
         } catch {
             // Kept in memory and retried at the next flush: nothing is dropped.
             log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
