@@ -31,15 +31,24 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
+    /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits.
+    public var cores: Int?
+    public var gpus: Int?
+    /// Never sent by `verdant`: the job's user is the caller's `SO_PEERCRED` identity. A request that
+    /// names another uid or gid here is refused (403), not silently corrected.
+    public var uid: UInt32?
+    public var gid: UInt32?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment
+        case name, kind, deadline, command, environment, cores, gpus, uid, gid
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String]) {
+                workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil) {
+        self.cores = cores
+        self.gpus = gpus
         self.name = name
         self.kind = kind
         self.deadline = deadline

@@ -59,6 +59,10 @@ struct Submit: AsyncParsableCommand {
     var deadline: String?
     @Option(name: .customLong("expected-duration"), help: "How long the job runs (30m, 2h). Default: history, else the kind's policy.")
     var expectedDuration: String?
+    @Option(help: "Cores the job needs (checked against the daemon's max-cores-per-job).")
+    var cores: Int?
+    @Option(help: "GPUs the job needs (checked against the daemon's max-gpus-per-job).")
+    var gpus: Int?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -80,14 +84,14 @@ struct Submit: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env)
+                                    environment: env, cores: cores, gpus: gpus)
         let job = try await withDaemon { try await global.client.submit(request) }
         if json { try printJSON(job) } else { print(job.id) }
     }
 }
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List your jobs (root sees all).")
+    static let configuration = CommandConfiguration(abstract: "List your jobs (root and the admin group see all).")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 

@@ -30,6 +30,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var intensityChain: IntensityChain? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
+        /// Who sees which jobs, and the per-user limits (issue 10).
+        public var access = AccessPolicy()
     }
 
     private struct RunningJob {
@@ -53,6 +55,7 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
+    private var lastCheckpointNanos: UInt64 = 0
     private var running: [Int64: RunningJob] = [:]
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
@@ -277,6 +280,8 @@ public actor JobRuntime: VerdantAPIHandler {
             pendingSamples.removeAll(keepingCapacity: true)
             pendingIntervals.removeAll(keepingCapacity: true)
             lastFlushNanos = now
+            // Empty the WAL now and then; skipped (and retried) while a report reader is mid-read.
+            if now - lastCheckpointNanos >= 30_000_000_000, parts.database.checkpointIfIdle() { lastCheckpointNanos = now }
         } catch {
             // Kept in memory and retried at the next flush: nothing is dropped.
             log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
@@ -472,6 +477,8 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             deadline = now.addingTimeInterval(parts.defaultDeadlines[kind] ?? 86400)
         }
+        let queuedByCaller = try parts.database.jobs(states: [.queued]).filter { $0.uid == caller.uid }.count
+        try parts.access.check(r, caller: caller, deadline: deadline, now: now, queuedByCaller: queuedByCaller)
         let policy = parts.policy.defaults(for: kind)
         let history = try parts.database.history(name: name)
         let duration = JobExpectation.duration(given: given, history: history.map(\.durationSeconds), policy: policy)
@@ -512,10 +519,16 @@ public actor JobRuntime: VerdantAPIHandler {
         return withIntensity(JobView(stored))
     }
 
-    private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
+    /// Root, the admin group, and the job's own user (`AccessPolicy`); the group is looked up once.
+    private func visibility(for caller: Caller) -> (Job) -> Bool {
+        let admin = parts.access.isAdmin(caller)
+        return { admin || $0.uid == caller.uid }
+    }
+
+    private func visible(_ job: Job, to caller: Caller) -> Bool { visibility(for: caller)(job) }
 
     public func jobs(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs().filter { visible($0, to: caller) }.map { view($0) }
+        try parts.database.jobs().filter(visibility(for: caller)).map { view($0) }
     }
 
     public func job(id: Int64, caller: Caller) async throws -> JobView {
@@ -572,7 +585,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func plan(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs(states: [.queued, .running]).filter { visible($0, to: caller) }
+        try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
             .sorted { $0.plannedStart < $1.plannedStart }.map { view($0) }
     }
 
@@ -606,7 +619,7 @@ public actor JobRuntime: VerdantAPIHandler {
             }
             return d
         }
-        let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
+        let jobs = try parts.database.jobs().filter(visibility(for: caller)).filter { $0.state.isFinal }
         let from = try resolve(since, "since"), to = try resolve(until, "until")
         if let from, let to, from > to {
             throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
