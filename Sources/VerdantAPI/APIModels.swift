@@ -39,16 +39,21 @@ public struct SubmitRequest: Codable, Sendable {
     public var uid: UInt32?
     public var gid: UInt32?
 
+    /// Declared size fields (`--size epochs=10`): name → number > 0; absent or `null` = none.
+    public var sizes: [String: Double]?
+
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment, cores, gpus, uid, gid
+        case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil) {
+                workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil,
+                sizes: [String: Double]? = nil) {
         self.cores = cores
         self.gpus = gpus
+        self.sizes = sizes
         self.name = name
         self.kind = kind
         self.deadline = deadline
@@ -97,8 +102,28 @@ public struct JobView: Codable, Sendable, Hashable {
     public var intensitySource: String?
     public var intensityKind: String?
     public var intensityFilledSeconds: Double?
+    /// Job-energy predictor (issue 5): declared sizes, one standard deviation of the predicted duration
+    /// (s) and energy (J) (`expected_*` hold the predicted values), what the prediction was fitted on
+    /// and on how many earlier runs, the measured duration (s), and the signed errors
+    /// (predicted − measured) / measured × 100 (%). `null` where unknown (planned before v3, not ended).
+    public var sizes: [String: Double]
+    public var expectedDurationUncertaintySeconds: Double?
+    public var expectedEnergyUncertaintyJoules: Double?
+    public var predictionBasis: String?
+    public var predictionRuns: Int?
+    public var durationSeconds: Double?
+    public var energyErrorPercent: Double?
+    public var durationErrorPercent: Double?
 
     enum CodingKeys: String, CodingKey {
+        case sizes
+        case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
+        case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
+        case predictionBasis = "prediction_basis"
+        case predictionRuns = "prediction_runs"
+        case durationSeconds = "duration_s"
+        case energyErrorPercent = "energy_error_pct"
+        case durationErrorPercent = "duration_error_pct"
         case id, name, kind, state, command, uid, deadline, signal, reason
         case intensitySource = "intensity_source"
         case intensityKind = "intensity_kind"
@@ -152,6 +177,14 @@ public struct JobView: Codable, Sendable, Hashable {
         cpuSeconds = j.cpuSeconds
         logPath = j.logPath
         reason = j.reason
+        sizes = j.sizes
+        expectedDurationUncertaintySeconds = j.expectedDurationUncertaintySeconds
+        expectedEnergyUncertaintyJoules = j.expectedEnergyUncertainty?.joules
+        predictionBasis = j.predictionBasis?.rawValue
+        predictionRuns = j.predictionRuns
+        durationSeconds = j.durationSeconds
+        energyErrorPercent = j.energyErrorPercent
+        durationErrorPercent = j.durationErrorPercent
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -186,6 +219,14 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(intensitySource, forKey: .intensitySource)
         try c.encode(intensityKind, forKey: .intensityKind)
         try c.encode(intensityFilledSeconds, forKey: .intensityFilledSeconds)
+        try c.encode(sizes, forKey: .sizes)
+        try c.encode(expectedDurationUncertaintySeconds, forKey: .expectedDurationUncertaintySeconds)
+        try c.encode(expectedEnergyUncertaintyJoules, forKey: .expectedEnergyUncertaintyJoules)
+        try c.encode(predictionBasis, forKey: .predictionBasis)
+        try c.encode(predictionRuns, forKey: .predictionRuns)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(energyErrorPercent, forKey: .energyErrorPercent)
+        try c.encode(durationErrorPercent, forKey: .durationErrorPercent)
     }
 }
 

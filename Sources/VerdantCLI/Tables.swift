@@ -47,7 +47,8 @@ enum Tables {
             "command:         \(j.command.joined(separator: " "))",
             "submitted:       \(ISO8601.string(j.submittedAt))",
             "deadline:        \(ISO8601.string(j.deadline))",
-            "expected:        \(DurationSyntax.format(seconds: j.expectedDurationSeconds)) (\(j.durationSource)), \(number(j.expectedEnergyJoules)) J",
+            "expected:        \(DurationSyntax.format(seconds: j.expectedDurationSeconds))\(j.expectedDurationUncertaintySeconds.map { " ± " + DurationSyntax.format(seconds: $0) } ?? "") (\(j.durationSource)), \(number(j.expectedEnergyJoules)) J\(j.expectedEnergyUncertaintyJoules.map { " ± " + number($0) + " J" } ?? "")",
+            predictionLine(j),
             "planned start:   \(ISO8601.string(j.plannedStart)) (latest \(ISO8601.string(j.latestStart)))",
             "plan:            \(j.planReason)",
             "predicted:       \(number(j.predictedCarbonGrams, digits: 3)) gCO2eq at \(number(j.plannedIntensity)) gCO2eq/kWh; run now: \(number(j.runNowCarbonGrams, digits: 3)) gCO2eq",
@@ -61,9 +62,34 @@ enum Tables {
             lines.append("energy:          \(opt(j.energyJoules, digits: 2)) J (\(j.energySource)), CPU \(opt(j.cpuSeconds, digits: 2)) s")
             lines.append("carbon:          \(opt(j.carbonGrams, digits: 4)) gCO2eq")
         }
+        if j.energyErrorPercent != nil || j.durationErrorPercent != nil {
+            lines.append("prediction error: energy \(signedPercent(j.energyErrorPercent)), duration \(signedPercent(j.durationErrorPercent))"
+                         + " (measured \(j.durationSeconds.map { DurationSyntax.format(seconds: $0) } ?? "n/a"), \(opt(j.energyJoules, digits: 2)) J)")
+        }
         if let r = j.reason { lines.append("reason:          \(r)") }
         if let l = j.logPath { lines.append("log:             \(l)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// `+4.2 %`, or `n/a`.
+    static func signedPercent(_ v: Double?) -> String {
+        guard let v else { return "n/a" }
+        return (v >= 0 ? "+" : "") + number(v) + " %"
+    }
+
+    /// What the prediction was fitted on, with the declared sizes.
+    static func predictionLine(_ j: JobView) -> String {
+        let sizes = j.sizes.isEmpty ? "" : "; sizes " + j.sizes.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(number($0.value, digits: $0.value == $0.value.rounded() ? 0 : 3))" }.joined(separator: " ")
+        let basis: String
+        switch j.predictionBasis {
+        case "signature": basis = "fitted on \(j.predictionRuns ?? 0) earlier run(s) with the same name, kind, command and sizes"
+        case "name-kind": basis = "fitted on \(j.predictionRuns ?? 0) earlier run(s) with the same name and kind"
+        case "declared": basis = "cold start: the declared duration and the kind's policy power"
+        case "policy": basis = "cold start: the kind's policy defaults"
+        default: basis = "not recorded (planned before v3)"
+        }
+        return "prediction:      \(basis)\(sizes)"
     }
 
     static func report(_ r: EnergyReport) -> String {
@@ -75,11 +101,18 @@ enum Tables {
         rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", opt(r.totals.energy?.joules, digits: 1), "",
                      opt(r.totals.carbon?.grams, digits: 4), opt(r.totals.cpuSeconds, digits: 1)])
         return render(["ID", "NAME", "STATE", "ENERGY J", "SOURCE", "CARBON g", "CPU s"], rows, numeric: [0, 3, 5, 6])
+            + "\n" + predictorLine(r.predictor)
+    }
+
+    /// The report's predictor section: MAPE over the last jobs.
+    static func predictorLine(_ p: PredictorAccuracy) -> String {
+        guard p.jobs > 0 else { return "predictor: no succeeded job with a measured energy and duration in this range" }
+        return "predictor: MAPE energy \(opt(p.energyMAPEPercent)) %, duration \(opt(p.durationMAPEPercent)) % over the last \(p.jobs) succeeded job(s) (window \(p.window))"
     }
 
     /// CSV with units in the column names; `n/a` cells are empty.
     static func reportCSV(_ r: EnergyReport) -> String {
-        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g\n"
+        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g,expected_energy_j,energy_error_pct,expected_duration_s,duration_s,duration_error_pct\n"
         func cell(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         func text(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         for j in r.jobs {
@@ -87,7 +120,8 @@ enum Tables {
                     j.startedAt.map(ISO8601.string) ?? "", j.endedAt.map(ISO8601.string) ?? "",
                     cell(j.energy?.joules), cell(j.energy?.kilowattHours), j.energySource.rawValue,
                     cell(j.carbon?.grams), cell(j.cpuSeconds), String(j.predictedCarbon.grams),
-                    String(j.runNowCarbon.grams)].joined(separator: ",") + "\n"
+                    String(j.runNowCarbon.grams), cell(j.expectedEnergy?.joules), cell(j.energyErrorPercent),
+                    cell(j.expectedDurationSeconds), cell(j.durationSeconds), cell(j.durationErrorPercent)].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -57,12 +57,18 @@ struct Submit: AsyncParsableCommand {
     var kind: String?
     @Option(help: "A duration from now (6h, PT6H) or an ISO-8601 instant. Default: the kind's policy.")
     var deadline: String?
-    @Option(name: .customLong("expected-duration"), help: "How long the job runs (30m, 2h). Default: history, else the kind's policy.")
+    @Option(name: .customLong("expected-duration"),
+            help: "How long the job runs (30m, 2h): the cold start, used until the job has a finished run. Default: the kind's policy.")
     var expectedDuration: String?
     @Option(help: "Cores the job needs (checked against the daemon's max-cores-per-job).")
     var cores: Int?
     @Option(help: "GPUs the job needs (checked against the daemon's max-gpus-per-job).")
     var gpus: Int?
+    @Option(name: .customLong("size"), parsing: .singleValue,
+            help: ArgumentHelp("A size field the job's work scales with, NAME=VALUE (repeatable), e.g. --size epochs=10.",
+                               discussion: "Earlier runs with the same name, kind, command and size names predict its energy and duration, scaled with the product of the sizes.",
+                               valueName: "name=value"))
+    var size: [String] = []
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -78,13 +84,32 @@ struct Submit: AsyncParsableCommand {
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }
+        _ = try sizes()
+    }
+
+    /// The `--size` declarations as a dictionary.
+    /// - Throws: `ValidationError` for a malformed or repeated field.
+    func sizes() throws -> [String: Double]? {
+        guard !size.isEmpty else { return nil }
+        var out: [String: Double] = [:]
+        for text in size {
+            do {
+                let (name, value) = try JobSizeSyntax.parse(text)
+                guard out[name] == nil else { throw ValidationError("--size \(name) is given twice: give each size once") }
+                out[name] = value
+            } catch let e as JobSizeError {
+                throw ValidationError(e.description)
+            }
+        }
+        do { try JobSizeSyntax.validate(out) } catch let e as JobSizeError { throw ValidationError(e.description) }
+        return out
     }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env, cores: cores, gpus: gpus)
+                                    environment: env, cores: cores, gpus: gpus, sizes: try sizes())
         let job = try await withDaemon { try await global.client.submit(request) }
         if json { try printJSON(job) } else { print(job.id) }
     }

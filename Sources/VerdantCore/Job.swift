@@ -26,9 +26,9 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
 
 /// Where a job's expected duration came from.
 public enum DurationSource: String, Sendable, Codable {
-    /// `--expected-duration` at submission.
+    /// `--expected-duration` at submission (used only while the job has no usable earlier run).
     case given
-    /// The mean of earlier finished runs with the same name.
+    /// Fitted on earlier finished runs by the job-energy predictor (`JobEnergyPredictor`).
     case history
     /// The kind's default in the scheduling policy.
     case policy
@@ -81,6 +81,27 @@ public struct Job: Sendable, Codable, Hashable {
     /// Why the job is in its state when that is not obvious (refused start, lost, cancelled).
     public var reason: String?
 
+    // Job-energy predictor (issue 5; columns of the migration "v3-job-energy-predictions").
+    // `expectedDurationSeconds` and `expectedEnergy` above are the predicted values the plan used.
+
+    /// Declared size fields (`--size epochs=10`): name → value > 0. Empty when none were declared.
+    public var sizes: [String: Double] = [:]
+    /// One standard deviation of the predicted duration (s); `nil` for jobs planned before v3.
+    /// The planner's latest-start margin reads it with `expectedDurationSeconds`.
+    public var expectedDurationUncertaintySeconds: Double?
+    /// One standard deviation of the predicted energy; `nil` for jobs planned before v3.
+    public var expectedEnergyUncertainty: EnergyJoules?
+    /// What the prediction was fitted on; `nil` for jobs planned before v3.
+    public var predictionBasis: PredictionBasis?
+    /// How many earlier runs the prediction was fitted on (0 for a cold start).
+    public var predictionRuns: Int?
+    /// Measured duration (s, daemon time: `ended_at − started_at`), set when a job that started ends.
+    public var durationSeconds: Double?
+    /// `(expected − measured) / measured × 100` for energy and duration, set when a job that started
+    /// ends with a measured value; `nil` when either side is missing.
+    public var energyErrorPercent: Double?
+    public var durationErrorPercent: Double?
+
     enum CodingKeys: String, CodingKey {
         case id, name, kind, command, state, deadline, uid, gid, signal, pid, reason, energy, carbon, environment
         case workingDirectory = "working_directory"
@@ -103,6 +124,14 @@ public struct Job: Sendable, Codable, Hashable {
         case executorReference = "executor_reference"
         case energySource = "energy_source"
         case cpuSeconds = "cpu_seconds"
+        case sizes
+        case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
+        case expectedEnergyUncertainty = "expected_energy_uncertainty_j"
+        case predictionBasis = "prediction_basis"
+        case predictionRuns = "prediction_runs"
+        case durationSeconds = "duration_s"
+        case energyErrorPercent = "energy_error_pct"
+        case durationErrorPercent = "duration_error_pct"
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,
@@ -161,27 +190,25 @@ public struct SchedulingPolicy: Hashable, Sendable {
     }
 }
 
-/// Expected duration and energy of a job before it runs.
-public enum JobExpectation {
-    /// The expected duration: given, else the mean of earlier finished runs with the same name,
-    /// else the policy default.
-    /// - Parameter history: durations (s) of earlier succeeded runs with the same name.
-    public static func duration(given: Double?, history: [Double], policy: KindPolicy) -> (seconds: Double, source: DurationSource) {
-        if let given { return (given, .given) }
-        let valid = history.filter { $0 > 0 }
-        if !valid.isEmpty { return (valid.reduce(0, +) / Double(valid.count), .history) }
-        return (policy.expectedDurationSeconds, .policy)
+extension Job {
+    /// Sets the expected duration and energy (and their uncertainty and basis) from a prediction.
+    public mutating func apply(_ p: JobPrediction) {
+        expectedDurationSeconds = p.durationSeconds
+        durationSource = p.durationSource
+        expectedEnergy = p.energy
+        expectedDurationUncertaintySeconds = p.durationUncertaintySeconds
+        expectedEnergyUncertainty = p.energyUncertainty
+        predictionBasis = p.basis
+        predictionRuns = p.runs
     }
 
-    /// The expected energy: the mean power of earlier runs with the same name (their energy over their
-    /// duration), else the policy's power, times the expected duration.
-    /// - Parameter history: (energy, duration s) of earlier runs with the same name that have energy.
-    public static func energy(durationSeconds: Double, history: [(EnergyJoules, Double)], policy: KindPolicy) -> EnergyJoules {
-        let valid = history.filter { $0.1 > 0 }
-        if !valid.isEmpty {
-            let meanWatts = valid.map { $0.0.joules / $0.1 }.reduce(0, +) / Double(valid.count)
-            return PowerWatts(meanWatts).energy(overSeconds: durationSeconds)
-        }
-        return policy.power.energy(overSeconds: durationSeconds)
+    /// Records the measured duration and the prediction errors of a job that has ended: called once
+    /// `startedAt`, `endedAt` and `energy` are final. A job that never started records nothing.
+    public mutating func recordPredictionErrors() {
+        guard let s = startedAt, let e = endedAt else { return }
+        let d = e.timeIntervalSince(s)
+        durationSeconds = d
+        durationErrorPercent = predictionErrorPercent(predicted: expectedDurationSeconds, measured: d)
+        energyErrorPercent = predictionErrorPercent(predicted: expectedEnergy.joules, measured: energy?.joules)
     }
 }

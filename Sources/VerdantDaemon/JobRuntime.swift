@@ -26,6 +26,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var stateDirectory: String
         public var flushIntervalSeconds: Double
         public var logger: Logger
+        /// Predicts each submitted job's duration and energy from its earlier runs (issue 5).
+        public var predictor = JobEnergyPredictor()
         /// The grid-intensity provider chain (issue 4); `nil` = the trace or static `series` only.
         public var intensityChain: IntensityChain? = nil
         /// Held for the runtime's life: one daemon per state folder.
@@ -101,6 +103,7 @@ public actor JobRuntime: VerdantAPIHandler {
                 job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
                 job.energySource = Self.combinedSource(intervals.map(\.source))
             }
+            job.recordPredictionErrors()
             try parts.database.update(job)
             log.warning("job recorded as lost after restart", metadata: ["job.id": "\(id)", "reason": "\(job.reason ?? "")"])
         }
@@ -412,6 +415,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.state = .failed
             job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
         }
+        job.recordPredictionErrors()
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
@@ -479,12 +483,18 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let queuedByCaller = try parts.database.jobs(states: [.queued]).filter { $0.uid == caller.uid }.count
         try parts.access.check(r, caller: caller, deadline: deadline, now: now, queuedByCaller: queuedByCaller)
+        let sizes = r.sizes ?? [:]
+        do {
+            try JobSizeSyntax.validate(sizes)
+        } catch let e as JobSizeError {
+            throw APIError.badRequest(e.description)
+        }
         let policy = parts.policy.defaults(for: kind)
-        let history = try parts.database.history(name: name)
-        let duration = JobExpectation.duration(given: given, history: history.map(\.durationSeconds), policy: policy)
-        let energy = JobExpectation.energy(durationSeconds: duration.seconds,
-                                           history: history.compactMap { h in h.energy.map { ($0, h.durationSeconds) } },
-                                           policy: policy)
+        let history = try parts.database.finishedRuns(name: name).compactMap(PredictorRun.init(job:))
+        let prediction = parts.predictor.predict(signature: JobSignature(name: name, kind: kind, command: r.command, sizes: sizes),
+                                                 sizes: sizes, declaredDurationSeconds: given, policy: policy, history: history)
+        let duration = (seconds: prediction.durationSeconds, source: prediction.durationSource)
+        let energy = prediction.energy
         let plan: JobPlan
         let provenance: (source: String, kind: IntensitySignalKind, onData: Bool)
         do {
@@ -503,10 +513,12 @@ public actor JobRuntime: VerdantAPIHandler {
         } catch let e as PlanError {
             throw APIError.badRequest(e.description)
         }
-        let job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
+        var job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
                       environment: r.environment, uid: caller.uid, gid: caller.gid, submittedAt: now,
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
+        job.sizes = sizes
+        job.apply(prediction)
         let stored = try parts.database.insert(job)
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)

@@ -229,6 +229,7 @@ public final class VerdantDatabase: Sendable {
                 t.add(column: "executor_reference", .text)
             }
         }
+        registerJobEnergyPredictions(&m)
         return m
     }
 
@@ -286,15 +287,13 @@ public final class VerdantDatabase: Sendable {
         }
     }
 
-    /// Earlier succeeded runs with the same name: (duration s, energy) each, for expectations.
-    public func history(name: String) throws -> [(durationSeconds: Double, energy: EnergyJoules?)] {
+    /// The newest `limit` succeeded jobs with this name, oldest first: what the job-energy predictor
+    /// learns from (it filters further by kind, command and sizes).
+    public func finishedRuns(name: String, limit: Int = 200) throws -> [Job] {
         try pool.read { db in
             try Job.filter(Column("name") == name && Column("state") == JobState.succeeded.rawValue)
-                .fetchAll(db)
-                .compactMap { j in
-                    guard let s = j.startedAt, let e = j.endedAt else { return nil }
-                    return (e.timeIntervalSince(s), j.energy)
-                }
+                .order(Column("id").desc).limit(limit)
+                .fetchAll(db).reversed()
         }
     }
 
