@@ -143,6 +143,10 @@ public final class VerdantDatabase: Sendable {
         return m
     }
 
+    /// Closes the database (checkpoints the WAL); later calls throw. Called once at shutdown.
+    /// - Throws: GRDB's error when a statement is still running.
+    public func close() throws { try pool.close() }
+
     /// Runs `body` in one IMMEDIATE write transaction.
     public func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
