@@ -15,7 +15,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public struct Parts: Sendable {
         public var database: VerdantDatabase
         public var sensor: any NodeReadingSource
-        public var model: LinearCPUPowerModel
+        public var model: CPUPowerModel
         public var executor: ProcessExecutor
         public var clock: DaemonClock
         public var series: IntensitySeries
@@ -30,6 +30,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var intensityChain: IntensityChain? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
+        /// The power model learned on this host in an earlier run (from the store), if any.
+        public var learnedModel: CPUPowerModel? = nil
     }
 
     private struct RunningJob {
@@ -50,6 +52,8 @@ public actor JobRuntime: VerdantAPIHandler {
     var activeIntensitySource: String { selection?.source ?? parts.intensitySource }
     var log: Logger { parts.logger }
     private var lastReading: NodeReading?
+    /// The power model learned online from this host's counters (issue 3).
+    private var learner: OnlinePowerModel
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
@@ -62,7 +66,11 @@ public actor JobRuntime: VerdantAPIHandler {
 
     public init(parts: Parts) {
         self.parts = parts
+        self.learner = OnlinePowerModel(model: parts.learnedModel)
     }
+
+    /// The power model learned on this host, if any.
+    public var learnedModel: CPUPowerModel? { learner.model }
 
     // MARK: Start-up and shutdown
 
@@ -91,10 +99,13 @@ public actor JobRuntime: VerdantAPIHandler {
             job.reason = "verdantd stopped while the job ran without a clean shutdown (last seen running at \(ISO8601.string(lastSeen))); " +
                 (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
             if !intervals.isEmpty {
-                job.energy = intervals.map(\.energy).reduce(.zero, +)
-                job.carbon = intervals.map(\.carbon).reduce(.zero, +)
-                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
                 job.energySource = Self.combinedSource(intervals.map(\.source))
+                let known = job.energySource?.hasValue ?? false
+                job.energy = known ? intervals.map(\.energy).reduce(.zero, +) : nil
+                job.carbon = known ? intervals.map(\.carbon).reduce(.zero, +) : nil
+                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
+            } else {
+                job.energySource = .notMeasured
             }
             try parts.database.update(job)
             log.warning("job recorded as lost after restart", metadata: ["job.id": "\(id)", "reason": "\(job.reason ?? "")"])
@@ -142,23 +153,43 @@ public actor JobRuntime: VerdantAPIHandler {
             return false
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
-        if let prev = lastReading {
-            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
-            pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
-        }
         let previous = lastReading
+        // The node's interval (zone arithmetic and host total) is computed once per tick and shared
+        // by the stored samples, the power model and the jobs' charges.
+        var node: NodeInterval?
+        if let prev = previous {
+            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
+            let interval = NodeEnergyAccounting.interval(from: prev, to: reading, model: parts.model,
+                                                         profile: parts.sensor.profile, learned: learner.model)
+            node = interval
+            pendingSamples += samples(interval, from: prev, at: prevTime, to: reading, at: time)
+            learn(from: interval, at: time)
+        }
         lastReading = reading
-        chargeRunningJobs(reading: reading, at: time, previous: previous)
+        chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
         ticks += 1
         flush(force: false)
         return true
+    }
+
+    /// Feeds a measured interval to the online power model; a (re)fit is stored with its version and error.
+    private func learn(from interval: NodeInterval, at time: Date) {
+        guard interval.source == .measured, let m = learner.observe(interval) else { return }
+        do {
+            try parts.database.savePowerModel(m, samples: learner.samples.count, at: time)
+        } catch {
+            log.error("saving the learned power model failed", metadata: ["error": "\(error)"])
+        }
+        log.info("power model fitted", metadata: ["model": "\(m.name)", "mape_pct": "\((m.fitMAPE ?? 0) * 100)",
+                                                  "idle_w": "\(m.idlePower.watts)", "exponent": "\(m.exponent)"])
     }
 
     /// Charges every running job for the interval since its last reading. Jobs whose last reading is
     /// the previous tick share that interval's node energy in one `Attribution.split`, so jobs + system
     /// + idle = node (checked here, within 0.5 %); a job that started since the tick gets its own
     /// partial interval.
-    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?) {
+    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?) {
+        guard !running.isEmpty else { return }
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
             if let cpu = r.process.cgroup?.cpuSeconds() { cpuNow[id] = cpu }
@@ -170,25 +201,28 @@ public actor JobRuntime: VerdantAPIHandler {
             }
         }
         var shared: [Int64: JobEnergyInterval] = [:]
-        if let previous, !aligned.isEmpty, let first = running[aligned.keys.first!] {
-            let (node, source) = NodeEnergyAccounting.energy(from: previous, to: reading, model: parts.model, profile: parts.sensor.profile)
-            let split = Attribution.split(node: node, elapsedSeconds: reading.seconds(since: previous), idlePower: parts.model.idlePower,
+        if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
+            let energy = node.energy ?? .zero
+            let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
+                                          idlePower: (learner.model ?? parts.model).idlePower,
                                           jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
-            if abs(split.total.joules - node.joules) > 0.005 * max(node.joules, 1e-9) {
-                log.error("energy attribution does not add up", metadata: ["node_j": "\(node.joules)", "split_j": "\(split.total.joules)"])
+            if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
+                log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])
             }
             let intensity = activeSeries.meanIntensity(from: first.last.time, to: time)
             for (id, cpu) in aligned {
+                // An interval without a number keeps 0 J in its row with source `unavailable`; job totals
+                // over it are NULL (`EnergySource.combined`).
                 shared[id] = JobEnergyInterval(start: first.last.time, end: time,
-                                               energy: source == .unavailable ? .zero : split.jobs[id] ?? .zero,
-                                               source: source, cpuSeconds: cpu, intensity: intensity)
+                                               energy: node.energy == nil ? .zero : split.jobs[id] ?? .zero,
+                                               source: node.source, cpuSeconds: cpu, intensity: intensity)
             }
         }
         for (id, var r) in running {
             guard let cpu = cpuNow[id] else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
-                                                              series: activeSeries, profile: parts.sensor.profile)
+                                                              series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
@@ -196,18 +230,17 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
-    private func samples(from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
-        let dt = new.seconds(since: old)
+    private func samples(_ node: NodeInterval, from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
         let busy = new.cpu.busySeconds - old.cpu.busySeconds
-        if new.zones.isEmpty {
-            let (e, _) = NodeEnergyAccounting.energy(from: old, to: new, model: parts.model)
-            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: parts.model.name, source: .estimated,
-                                       startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)]
+        if node.zones.isEmpty {
+            let name = node.source == .estimated ? (learner.model ?? parts.model).name : "counters unreadable"
+            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: name, source: node.source,
+                                       startAt: t0, endAt: t1, durationSeconds: node.seconds, energy: node.energy, busyCPUSeconds: busy,
+                                       status: node.source == .unavailable ? "missing" : "ok")]
         }
-        return IntervalArithmetic.zoneIntervals(from: old.zones, to: new.zones, elapsedSeconds: dt,
-                                                maximumPower: parts.sensor.profile.zoneMaximumPower).map { z in
+        return node.zones.map { z in
             EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured, startAt: t0, endAt: t1,
-                               durationSeconds: dt, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
+                               durationSeconds: node.seconds, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
         }
     }
 
@@ -317,13 +350,17 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var r = running.removeValue(forKey: id) else { return }
         var job = r.job
         let cpu = r.process.cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        var endReadFailed = false
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries, profile: parts.sensor.profile)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries,
+                                                profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             job.endedAt = time
         } else {
+            // The end reading failed: the last partial interval is unknown, so the total is too.
+            endReadFailed = true
             job.endedAt = parts.clock.now()
         }
         r.process.cgroup?.remove()
@@ -331,8 +368,8 @@ public actor JobRuntime: VerdantAPIHandler {
         job.signal = exit.signal
         job.cpuSeconds = cpu
         let sources = r.intervals.map(\.source)
-        job.energySource = Self.combinedSource(sources)
-        if job.energySource == .unavailable {
+        job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources)
+        if !(job.energySource?.hasValue ?? false) {
             job.energy = nil
             job.carbon = nil
         } else {
@@ -362,13 +399,8 @@ public actor JobRuntime: VerdantAPIHandler {
                                          "energy_j": "\(job.energy?.joules ?? -1)", "carbon_g": "\(job.carbon?.grams ?? -1)"])
     }
 
-    /// The source of a sum of intervals: `estimated` if any part was estimated, else `measured` if any
-    /// part was measured, else `unavailable`.
-    static func combinedSource(_ sources: [EnergySource]) -> EnergySource {
-        if sources.contains(.estimated) { return .estimated }
-        if sources.contains(.measured) { return .measured }
-        return .unavailable
-    }
+    /// The source of a sum of intervals (`EnergySource.combined`).
+    static func combinedSource(_ sources: [EnergySource]) -> EnergySource { EnergySource.combined(sources) }
 
     private func persist(_ job: Job) {
         do {
@@ -471,9 +503,10 @@ public actor JobRuntime: VerdantAPIHandler {
         guard let id = j.id, let r = running[id] else { return withIntensity(JobView(j)) }
         var live = r.job
         if !r.intervals.isEmpty {
-            live.energy = r.intervals.map(\.energy).reduce(.zero, +)
-            live.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
             live.energySource = Self.combinedSource(r.intervals.map(\.source))
+            let known = live.energySource?.hasValue ?? false
+            live.energy = known ? r.intervals.map(\.energy).reduce(.zero, +) : nil
+            live.carbon = known ? r.intervals.map(\.carbon).reduce(.zero, +) : nil
             live.cpuSeconds = r.last.jobCPUSeconds
         }
         return withIntensity(JobView(live))
