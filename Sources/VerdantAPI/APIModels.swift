@@ -31,15 +31,18 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
+    /// GPUs the job needs (`--gpus N`), given to it through `CUDA_VISIBLE_DEVICES`; `nil` = none.
+    public var gpus: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment
+        case name, kind, deadline, command, environment, gpus
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String]) {
+                workingDirectory: String, environment: [String], gpus: Int? = nil) {
+        self.gpus = gpus
         self.name = name
         self.kind = kind
         self.deadline = deadline
@@ -79,6 +82,9 @@ public struct JobView: Codable, Sendable, Hashable {
     public var energySource: String
     public var carbonGrams: Double?
     public var cpuSeconds: Double?
+    /// GPUs the job asked for, and their energy over its life (J, included in `energy_j`).
+    public var gpus: Int
+    public var gpuEnergyJoules: Double?
     public var logPath: String?
     public var reason: String?
     /// Intensity provenance (issue 4): the chain source the plan used (`electricitymaps`,
@@ -111,6 +117,8 @@ public struct JobView: Codable, Sendable, Hashable {
         case energySource = "energy_source"
         case carbonGrams = "carbon_g"
         case cpuSeconds = "cpu_seconds"
+        case gpus
+        case gpuEnergyJoules = "gpu_energy_j"
         case logPath = "log_path"
     }
 
@@ -141,6 +149,8 @@ public struct JobView: Codable, Sendable, Hashable {
         energySource = (j.energySource ?? .unavailable).rawValue
         carbonGrams = j.carbon?.grams
         cpuSeconds = j.cpuSeconds
+        gpus = j.gpus
+        gpuEnergyJoules = j.gpuEnergy?.joules
         logPath = j.logPath
         reason = j.reason
     }
@@ -172,6 +182,8 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(energySource, forKey: .energySource)
         try c.encode(carbonGrams, forKey: .carbonGrams)
         try c.encode(cpuSeconds, forKey: .cpuSeconds)
+        try c.encode(gpus, forKey: .gpus)
+        try c.encode(gpuEnergyJoules, forKey: .gpuEnergyJoules)
         try c.encode(logPath, forKey: .logPath)
         try c.encode(reason, forKey: .reason)
         try c.encode(intensitySource, forKey: .intensitySource)

@@ -59,6 +59,8 @@ struct Submit: AsyncParsableCommand {
     var deadline: String?
     @Option(name: .customLong("expected-duration"), help: "How long the job runs (30m, 2h). Default: history, else the kind's policy.")
     var expectedDuration: String?
+    @Option(help: "GPUs the job needs; it gets them through CUDA_VISIBLE_DEVICES and is charged their energy.")
+    var gpus: Int?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -71,6 +73,7 @@ struct Submit: AsyncParsableCommand {
         if let kind, JobKind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
+        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }
@@ -80,7 +83,7 @@ struct Submit: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env)
+                                    environment: env, gpus: gpus)
         let job = try await withDaemon { try await global.client.submit(request) }
         if json { try printJSON(job) } else { print(job.id) }
     }

@@ -148,12 +148,21 @@ public enum Daemon {
         if let learned {
             logger.info("learned power model loaded", metadata: ["model": "\(learned.name)", "mape_pct": "\((learned.fitMAPE ?? 0) * 100)"])
         }
+        // NVIDIA GPUs (dlopen of libnvidia-ml.so.1); absent library = no GPU source, one log line.
+        var gpus: NVMLGPUs?
+        do {
+            let reader = try NVMLReader()
+            gpus = NVMLGPUs(reader: reader)
+            logger.info("energy source nvml: in use", metadata: ["gpus": "\(reader.deviceCount)"])
+        } catch {
+            logger.info("energy source nvml: unavailable", metadata: ["detail": "\(error)"])
+        }
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: ProcessExecutor(layout: layout, instance: stateDirectory),
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock, learnedModel: learned))
+            intensityChain: chain, stateLock: lock, learnedModel: learned, gpus: gpus))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

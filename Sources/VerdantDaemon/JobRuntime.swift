@@ -32,6 +32,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var stateLock: StateFolderLock? = nil
         /// The power model learned on this host in an earlier run (from the store), if any.
         public var learnedModel: CPUPowerModel? = nil
+        /// The node's GPUs (NVML), if any.
+        public var gpus: (any GPUSource)? = nil
     }
 
     private struct RunningJob {
@@ -41,6 +43,9 @@ public actor JobRuntime: VerdantAPIHandler {
         var intervals: [JobEnergyInterval]
         /// Set when the job is being stopped on purpose: the state and reason to record at exit.
         var stopping: (state: JobState, reason: String)?
+        /// The GPUs it holds and their cumulative energy at its start.
+        var gpuIndices: [Int] = []
+        var gpuStart: [Int: EnergyJoules] = [:]
     }
 
     var parts: Parts
@@ -54,6 +59,8 @@ public actor JobRuntime: VerdantAPIHandler {
     private var lastReading: NodeReading?
     /// The power model learned online from this host's counters (issue 3).
     private var learner: OnlinePowerModel
+    /// Which job holds which GPU.
+    private var gpuAllocator: GPUAllocator
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
@@ -67,6 +74,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public init(parts: Parts) {
         self.parts = parts
         self.learner = OnlinePowerModel(model: parts.learnedModel)
+        self.gpuAllocator = GPUAllocator(count: parts.gpus?.gpuCount ?? 0)
     }
 
     /// The power model learned on this host, if any.
@@ -313,10 +321,21 @@ public actor JobRuntime: VerdantAPIHandler {
             log.error("cannot read the node before starting a job; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return false
         }
+        // GPUs: the lowest free indices; when too few are free the job stays queued until a GPU job ends.
+        var gpuIndices: [Int] = []
+        if job.gpus > 0 {
+            guard let assigned = gpuAllocator.assign(job: id, count: job.gpus) else {
+                log.debug("job waits for GPUs", metadata: ["job.id": "\(id)", "gpus": "\(job.gpus)", "free": "\(gpuAllocator.free.count)"])
+                return true   // not started; rechecked when a GPU is released
+            }
+            gpuIndices = assigned
+        }
+        let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
+        let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
         let request = LaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                    environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
+                                    environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
         let process: LaunchedProcess
         do {
             process = try parts.executor.launch(request)
@@ -326,6 +345,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.startedAt = nil   // it never ran: not a report row
             job.reason = "could not start: \(error)"
             job.energySource = .unavailable
+            gpuAllocator.release(job: id)
             persist(job)
             log.error("job could not start", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return true
@@ -337,7 +357,7 @@ public actor JobRuntime: VerdantAPIHandler {
         log.info("job started", metadata: ["job.id": "\(id)", "job.name": "\(job.name)", "pid": "\(process.pid)"])
         running[id] = RunningJob(job: job, process: process,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
-                                 intervals: [], stopping: nil)
+                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart)
         let executor = parts.executor
         Task {
             let exit = await executor.waitForExit(pid: process.pid)
@@ -364,17 +384,29 @@ public actor JobRuntime: VerdantAPIHandler {
             job.endedAt = parts.clock.now()
         }
         r.process.cgroup?.remove()
+        // GPU energy: per-GPU counter deltas over the job's life, then the GPUs are free again.
+        var gpuMissing = false
+        if !r.gpuIndices.isEmpty {
+            let end = parts.gpus?.cumulativeEnergy() ?? [:]
+            job.gpuEnergy = GPUEnergyAccounting.energy(start: r.gpuStart, end: end, indices: r.gpuIndices)
+            gpuMissing = job.gpuEnergy == nil
+            gpuAllocator.release(job: id)
+            nextDue = nil   // a queued GPU job may start now
+        }
         job.exitCode = exit.exitCode
         job.signal = exit.signal
         job.cpuSeconds = cpu
         let sources = r.intervals.map(\.source)
-        job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources)
+        job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources + (gpuMissing ? [.unavailable] : []))
         if !(job.energySource?.hasValue ?? false) {
             job.energy = nil
             job.carbon = nil
         } else {
-            job.energy = r.intervals.map(\.energy).reduce(.zero, +)
+            job.energy = r.intervals.map(\.energy).reduce(.zero, +) + (job.gpuEnergy ?? .zero)
             job.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+            if let g = job.gpuEnergy, let t0 = job.startedAt, let t1 = job.endedAt {
+                job.carbon = (job.carbon ?? .zero) + CarbonGrams(energy: g, intensity: activeSeries.meanIntensity(from: t0, to: t1))
+            }
         }
         if let stopping = r.stopping {
             job.state = stopping.state
@@ -426,6 +458,10 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             kind = .batch
         }
+        if let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
+            throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
+                : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
+        }
         let name = r.name ?? URL(fileURLWithPath: exe).lastPathComponent
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters") }
         var given: Double?
@@ -469,10 +505,11 @@ public actor JobRuntime: VerdantAPIHandler {
         } catch let e as PlanError {
             throw APIError.badRequest(e.description)
         }
-        let job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
+        var job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
                       environment: r.environment, uid: caller.uid, gid: caller.gid, submittedAt: now,
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
+        job.gpus = r.gpus ?? 0
         let stored = try parts.database.insert(job)
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)

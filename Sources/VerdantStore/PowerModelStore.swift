@@ -21,6 +21,16 @@ extension VerdantDatabase {
         }
     }
 
+    /// Migration "v3-job-gpus": `jobs.gpus` (GPUs asked for) and `jobs.gpu_energy_j`. Frozen once shipped.
+    static func registerJobGPUs(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v3-job-gpus") { db in
+            try db.alter(table: "jobs") { t in
+                t.add(column: "gpus", .integer).notNull().defaults(to: 0)
+                t.add(column: "gpu_energy_j", .double)
+            }
+        }
+    }
+
     /// Stores a fitted model (its version replaces a row with the same version).
     /// - Parameters:
     ///   - samples: how many samples it was fitted on.

@@ -134,6 +134,7 @@ public final class VerdantDatabase: Sendable {
         }
         registerIntensityProvenance(&m)
         registerLearnedPowerModels(&m)
+        registerJobGPUs(&m)
         return m
     }
 

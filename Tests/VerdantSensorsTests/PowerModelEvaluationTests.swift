@@ -49,5 +49,25 @@ let profileTDP: [String: Double] = ["AMD_EPYC_8024P_8C": 90, "AMD_Threadripper":
         #expect(abs(baseline["E5-1240"]! - 43.7) < 0.05)
         #expect(abs(baseline["E5-2620"]! - 43.9) < 0.05)
         for r in results { #expect(r.learnedMAPE <= r.baselineMAPE / 2, "\(r.label)") }
+        // The figures in docs/measurement.md (same fit computed independently with numpy: 14.8, 7.8,
+        // 15.5, 11.1, 8.1 % learned; 45.4, 41.4, 60.1, 42.6, 46.2 % TDP curve).
+        let learned = Dictionary(uniqueKeysWithValues: results.map { ($0.label, $0.learnedMAPE * 100) })
+        let curve = Dictionary(uniqueKeysWithValues: results.map { ($0.label, $0.tdpCurveMAPE * 100) })
+        for (k, v) in ["AMD_EPYC_8024P_8C": 14.8, "AMD_Threadripper": 7.8, "E3-1240": 15.5, "E5-1240": 11.1, "E5-2620": 8.1] {
+            #expect(abs(learned[k]! - v) < 0.05, "\(k)")
+        }
+        for (k, v) in ["AMD_EPYC_8024P_8C": 45.4, "AMD_Threadripper": 41.4, "E3-1240": 60.1, "E5-1240": 42.6, "E5-2620": 46.2] {
+            #expect(abs(curve[k]! - v) < 0.05, "\(k)")
+        }
+    }
+
+    @Test func tdpCurveConstantsMatchTheFitOnAllFiveCPUs() throws {
+        let samples = try loadProfiles().flatMap { cpu in
+            cpu.steps.map { PowerSample(utilisation: $0.utilisation, frequencyRatio: nil, watts: $0.watts / profileTDP[cpu.label]!) }
+        }
+        let m = try #require(PowerCurveFit.fit(samples, useFrequency: false))
+        #expect(abs(m.idlePower.watts - CPUPowerModel.tdpCurveIdleFraction) < 0.00005)
+        #expect(abs(m.dynamicWatts - CPUPowerModel.tdpCurveDynamicFraction) < 0.00005)
+        #expect(abs(m.exponent - CPUPowerModel.tdpCurveExponent) < 1e-9)
     }
 }
