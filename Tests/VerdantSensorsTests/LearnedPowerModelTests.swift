@@ -112,5 +112,8 @@ import VerdantCore
         // (1.5 + 1.0) GHz / (3.0 + 1.0) GHz = 0.625.
         #expect(abs((r.ratio() ?? 0) - 0.625) < 1e-12)
         #expect(CPUFrequencyReader(root: t.root.appendingPathComponent("none").path) == nil)
+        // At most one policy read: every second of the two, policy0 only: 1.5 / 3.0.
+        let one = try #require(CPUFrequencyReader(root: t.cpufreq, maximumPolicies: 1))
+        #expect(one.policyCount == 1 && one.ratio() == 0.5)
     }
 }
