@@ -31,7 +31,8 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
-    /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits.
+    /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits. GPUs are
+    /// given to the job through `CUDA_VISIBLE_DEVICES`; `nil` = none.
     public var cores: Int?
     public var gpus: Int?
     /// Never sent by `verdant`: the job's user is the caller's `SO_PEERCRED` identity. A request that
@@ -93,6 +94,9 @@ public struct JobView: Codable, Sendable, Hashable {
     public var energySource: String
     public var carbonGrams: Double?
     public var cpuSeconds: Double?
+    /// GPUs the job asked for, and their energy over its life (J, included in `energy_j`).
+    public var gpus: Int
+    public var gpuEnergyJoules: Double?
     public var logPath: String?
     public var reason: String?
     /// Intensity provenance (issue 4): the chain source the plan used (`electricitymaps`,
@@ -145,6 +149,8 @@ public struct JobView: Codable, Sendable, Hashable {
         case energySource = "energy_source"
         case carbonGrams = "carbon_g"
         case cpuSeconds = "cpu_seconds"
+        case gpus
+        case gpuEnergyJoules = "gpu_energy_j"
         case logPath = "log_path"
     }
 
@@ -175,6 +181,8 @@ public struct JobView: Codable, Sendable, Hashable {
         energySource = (j.energySource ?? .unavailable).rawValue
         carbonGrams = j.carbon?.grams
         cpuSeconds = j.cpuSeconds
+        gpus = j.gpus
+        gpuEnergyJoules = j.gpuEnergy?.joules
         logPath = j.logPath
         reason = j.reason
         sizes = j.sizes
@@ -214,6 +222,8 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(energySource, forKey: .energySource)
         try c.encode(carbonGrams, forKey: .carbonGrams)
         try c.encode(cpuSeconds, forKey: .cpuSeconds)
+        try c.encode(gpus, forKey: .gpus)
+        try c.encode(gpuEnergyJoules, forKey: .gpuEnergyJoules)
         try c.encode(logPath, forKey: .logPath)
         try c.encode(reason, forKey: .reason)
         try c.encode(intensitySource, forKey: .intensitySource)

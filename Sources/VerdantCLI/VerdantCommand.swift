@@ -12,7 +12,7 @@ public struct VerdantCommand: AsyncParsableCommand {
         abstract: "Submit jobs to verdantd and read their plans, energy and carbon.",
         discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
         version: "0.1.0",
-        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Status.self, Report.self, Sensors.self, Intensity.self])
+        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self])
 
     public init() {}
 }
@@ -62,7 +62,7 @@ struct Submit: AsyncParsableCommand {
     var expectedDuration: String?
     @Option(help: "Cores the job needs (checked against the daemon's max-cores-per-job).")
     var cores: Int?
-    @Option(help: "GPUs the job needs (checked against the daemon's max-gpus-per-job).")
+    @Option(help: "GPUs the job needs; it gets them through CUDA_VISIBLE_DEVICES and is charged their energy (checked against max-gpus-per-job).")
     var gpus: Int?
     @Option(name: .customLong("size"), parsing: .singleValue,
             help: ArgumentHelp("A size field the job's work scales with, NAME=VALUE (repeatable), e.g. --size epochs=10.",
@@ -81,6 +81,7 @@ struct Submit: AsyncParsableCommand {
         if let kind, JobKind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
+        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }

@@ -78,6 +78,11 @@ public struct Job: Sendable, Codable, Hashable {
     public var energySource: EnergySource?
     public var carbon: CarbonGrams?
     public var cpuSeconds: Double?
+    /// GPUs the job asked for (`verdant submit --gpus N`); 0 = none.
+    public var gpus: Int = 0
+    /// Energy of the job's GPUs over its life (NVML counters), included in `energy`; `nil` when it
+    /// has no GPUs or their energy could not be read.
+    public var gpuEnergy: EnergyJoules?
     /// Why the job is in its state when that is not obvious (refused start, lost, cancelled).
     public var reason: String?
 
@@ -132,6 +137,8 @@ public struct Job: Sendable, Codable, Hashable {
         case durationSeconds = "duration_s"
         case energyErrorPercent = "energy_error_pct"
         case durationErrorPercent = "duration_error_pct"
+        case gpus
+        case gpuEnergy = "gpu_energy_j"
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,

@@ -168,12 +168,33 @@ public enum Daemon {
         }
 
         let executor = try chooseExecutor(configuration: c, layout: layout, stateDirectory: stateDirectory, logger: logger)
+        // The power model learned from this host's counters in an earlier run (issue 3), if any.
+        let learned: CPUPowerModel?
+        do {
+            learned = try db.latestPowerModel()
+        } catch {
+            logger.warning("cannot read the learned power model; learning again", metadata: ["error": "\(error)"])
+            learned = nil
+        }
+        if let learned {
+            logger.info("learned power model loaded", metadata: ["model": "\(learned.name)", "mape_pct": "\((learned.fitMAPE ?? 0) * 100)"])
+        }
+        // NVIDIA GPUs (dlopen of libnvidia-ml.so.1); absent library = no GPU source, one log line.
+        var gpus: NVMLGPUs?
+        do {
+            let reader = try NVMLReader()
+            gpus = NVMLGPUs(reader: reader)
+            logger.info("energy source nvml: in use", metadata: ["gpus": "\(reader.deviceCount)"])
+        } catch {
+            logger.info("energy source nvml: unavailable", metadata: ["detail": "\(error)"])
+        }
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: executor,
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock, access: AccessPolicy(configuration: c.access)))
+            intensityChain: chain, stateLock: lock, access: AccessPolicy(configuration: c.access),
+            learnedModel: learned, gpus: gpus))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {
@@ -215,17 +236,17 @@ public enum Daemon {
         return systemd
     }
 
-    /// The estimate's power model: configured watts, else the CPU's TDP from CodeCarbon's table,
-    /// else CodeCarbon's default of 85 W.
-    static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> LinearCPUPowerModel {
+    /// The estimate's power model for a node without counters: configured watts (linear, as before),
+    /// else the TDP curve (`CPUPowerModel.tdpCurve`) with the CPU's TDP from CodeCarbon's table, else
+    /// with CodeCarbon's default TDP of 85 W.
+    static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> CPUPowerModel {
         if let w = c.estimateMaxWatts {
-            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
+            return CPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
         }
         if let m = cpuModel, let tdp = TDPTable.lookup(modelName: m, csv: BundledResources.cpuPowerTable()) {
-            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: tdp, name: "linear-cpu-v1 TDP \(tdp.watts) W (\(m))")
+            return .tdpCurve(tdp: tdp, label: "TDP \(tdp.watts) W (\(m))")
         }
-        return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(85),
-                                   name: "linear-cpu-v1 default 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
+        return .tdpCurve(tdp: PowerWatts(85), label: "default TDP 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
     }
 }
 

@@ -15,7 +15,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public struct Parts: Sendable {
         public var database: VerdantDatabase
         public var sensor: any NodeReadingSource
-        public var model: LinearCPUPowerModel
+        public var model: CPUPowerModel
         public var executor: any JobExecutor
         public var clock: DaemonClock
         public var series: IntensitySeries
@@ -34,6 +34,10 @@ public actor JobRuntime: VerdantAPIHandler {
         public var stateLock: StateFolderLock? = nil
         /// Who sees which jobs, and the per-user limits (issue 10).
         public var access = AccessPolicy()
+        /// The power model learned on this host in an earlier run (from the store), if any.
+        public var learnedModel: CPUPowerModel? = nil
+        /// The node's GPUs (NVML), if any.
+        public var gpus: (any GPUSource)? = nil
     }
 
     private struct RunningJob {
@@ -43,6 +47,9 @@ public actor JobRuntime: VerdantAPIHandler {
         var intervals: [JobEnergyInterval]
         /// Set when the job is being stopped on purpose: the state and reason to record at exit.
         var stopping: (state: JobState, reason: String)?
+        /// The GPUs it holds and their cumulative energy at its start.
+        var gpuIndices: [Int] = []
+        var gpuStart: [Int: EnergyJoules] = [:]
     }
 
     var parts: Parts
@@ -54,6 +61,10 @@ public actor JobRuntime: VerdantAPIHandler {
     var activeIntensitySource: String { selection?.source ?? parts.intensitySource }
     var log: Logger { parts.logger }
     private var lastReading: NodeReading?
+    /// The power model learned online from this host's counters (issue 3).
+    private var learner: OnlinePowerModel
+    /// Which job holds which GPU.
+    private var gpuAllocator: GPUAllocator
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
@@ -67,7 +78,12 @@ public actor JobRuntime: VerdantAPIHandler {
 
     public init(parts: Parts) {
         self.parts = parts
+        self.learner = OnlinePowerModel(model: parts.learnedModel)
+        self.gpuAllocator = GPUAllocator(count: parts.gpus?.gpuCount ?? 0)
     }
+
+    /// The power model learned on this host, if any.
+    public var learnedModel: CPUPowerModel? { learner.model }
 
     // MARK: Start-up and shutdown
 
@@ -98,10 +114,13 @@ public actor JobRuntime: VerdantAPIHandler {
                 (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
                 + (handle.executor == parts.executor.name ? "" : " (it ran under the '\(handle.executor)' executor; this daemon uses '\(parts.executor.name)')")
             if !intervals.isEmpty {
-                job.energy = intervals.map(\.energy).reduce(.zero, +)
-                job.carbon = intervals.map(\.carbon).reduce(.zero, +)
-                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
                 job.energySource = Self.combinedSource(intervals.map(\.source))
+                let known = job.energySource?.hasValue ?? false
+                job.energy = known ? intervals.map(\.energy).reduce(.zero, +) : nil
+                job.carbon = known ? intervals.map(\.carbon).reduce(.zero, +) : nil
+                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
+            } else {
+                job.energySource = .notMeasured
             }
             job.recordPredictionErrors()
             try parts.database.update(job)
@@ -209,23 +228,43 @@ public actor JobRuntime: VerdantAPIHandler {
             return false
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
-        if let prev = lastReading {
-            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
-            pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
-        }
         let previous = lastReading
+        // The node's interval (zone arithmetic and host total) is computed once per tick and shared
+        // by the stored samples, the power model and the jobs' charges.
+        var node: NodeInterval?
+        if let prev = previous {
+            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
+            let interval = NodeEnergyAccounting.interval(from: prev, to: reading, model: parts.model,
+                                                         profile: parts.sensor.profile, learned: learner.model)
+            node = interval
+            pendingSamples += samples(interval, from: prev, at: prevTime, to: reading, at: time)
+            learn(from: interval, at: time)
+        }
         lastReading = reading
-        chargeRunningJobs(reading: reading, at: time, previous: previous)
+        chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
         ticks += 1
         flush(force: false)
         return true
+    }
+
+    /// Feeds a measured interval to the online power model; a (re)fit is stored with its version and error.
+    private func learn(from interval: NodeInterval, at time: Date) {
+        guard interval.source == .measured, let m = learner.observe(interval) else { return }
+        do {
+            try parts.database.savePowerModel(m, samples: learner.samples.count, at: time)
+        } catch {
+            log.error("saving the learned power model failed", metadata: ["error": "\(error)"])
+        }
+        log.info("power model fitted", metadata: ["model": "\(m.name)", "mape_pct": "\((m.fitMAPE ?? 0) * 100)",
+                                                  "idle_w": "\(m.idlePower.watts)", "exponent": "\(m.exponent)"])
     }
 
     /// Charges every running job for the interval since its last reading. Jobs whose last reading is
     /// the previous tick share that interval's node energy in one `Attribution.split`, so jobs + system
     /// + idle = node (checked here, within 0.5 %); a job that started since the tick gets its own
     /// partial interval.
-    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?) {
+    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?) {
+        guard !running.isEmpty else { return }
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
             if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
@@ -237,25 +276,28 @@ public actor JobRuntime: VerdantAPIHandler {
             }
         }
         var shared: [Int64: JobEnergyInterval] = [:]
-        if let previous, !aligned.isEmpty, let first = running[aligned.keys.first!] {
-            let (node, source) = NodeEnergyAccounting.energy(from: previous, to: reading, model: parts.model, profile: parts.sensor.profile)
-            let split = Attribution.split(node: node, elapsedSeconds: reading.seconds(since: previous), idlePower: parts.model.idlePower,
+        if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
+            let energy = node.energy ?? .zero
+            let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
+                                          idlePower: (learner.model ?? parts.model).idlePower,
                                           jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
-            if abs(split.total.joules - node.joules) > 0.005 * max(node.joules, 1e-9) {
-                log.error("energy attribution does not add up", metadata: ["node_j": "\(node.joules)", "split_j": "\(split.total.joules)"])
+            if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
+                log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])
             }
             let intensity = activeSeries.meanIntensity(from: first.last.time, to: time)
             for (id, cpu) in aligned {
+                // An interval without a number keeps 0 J in its row with source `unavailable`; job totals
+                // over it are NULL (`EnergySource.combined`).
                 shared[id] = JobEnergyInterval(start: first.last.time, end: time,
-                                               energy: source == .unavailable ? .zero : split.jobs[id] ?? .zero,
-                                               source: source, cpuSeconds: cpu, intensity: intensity)
+                                               energy: node.energy == nil ? .zero : split.jobs[id] ?? .zero,
+                                               source: node.source, cpuSeconds: cpu, intensity: intensity)
             }
         }
         for (id, var r) in running {
             guard let cpu = cpuNow[id] else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
-                                                              series: activeSeries, profile: parts.sensor.profile)
+                                                              series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
@@ -263,18 +305,17 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
-    private func samples(from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
-        let dt = new.seconds(since: old)
+    private func samples(_ node: NodeInterval, from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
         let busy = new.cpu.busySeconds - old.cpu.busySeconds
-        if new.zones.isEmpty {
-            let (e, _) = NodeEnergyAccounting.energy(from: old, to: new, model: parts.model)
-            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: parts.model.name, source: .estimated,
-                                       startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)]
+        if node.zones.isEmpty {
+            let name = node.source == .estimated ? (learner.model ?? parts.model).name : "counters unreadable"
+            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: name, source: node.source,
+                                       startAt: t0, endAt: t1, durationSeconds: node.seconds, energy: node.energy, busyCPUSeconds: busy,
+                                       status: node.source == .unavailable ? "missing" : "ok")]
         }
-        return IntervalArithmetic.zoneIntervals(from: old.zones, to: new.zones, elapsedSeconds: dt,
-                                                maximumPower: parts.sensor.profile.zoneMaximumPower).map { z in
+        return node.zones.map { z in
             EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured, startAt: t0, endAt: t1,
-                               durationSeconds: dt, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
+                               durationSeconds: node.seconds, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
         }
     }
 
@@ -349,10 +390,21 @@ public actor JobRuntime: VerdantAPIHandler {
             log.error("cannot read the node before starting a job; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return false
         }
+        // GPUs: the lowest free indices; when too few are free the job stays queued until a GPU job ends.
+        var gpuIndices: [Int] = []
+        if job.gpus > 0 {
+            guard let assigned = gpuAllocator.assign(job: id, count: job.gpus) else {
+                log.debug("job waits for GPUs", metadata: ["job.id": "\(id)", "gpus": "\(job.gpus)", "free": "\(gpuAllocator.free.count)"])
+                return true   // not started; rechecked when a GPU is released
+            }
+            gpuIndices = assigned
+        }
+        let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
+        let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
         let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                       environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
+                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
         let handle: JobExecutorHandle
         do {
             handle = try parts.executor.launch(request)
@@ -362,6 +414,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.startedAt = nil   // it never ran: not a report row
             job.reason = "could not start: \(error)"
             job.energySource = .unavailable
+            gpuAllocator.release(job: id)
             persist(job)
             log.error("job could not start", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return true
@@ -376,7 +429,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                            "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         running[id] = RunningJob(job: job, handle: handle,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
-                                 intervals: [], stopping: nil)
+                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart)
         follow(id: id, handle: handle)
         return true
     }
@@ -394,26 +447,42 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var r = running.removeValue(forKey: id) else { return }
         var job = r.job
         let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
+        var endReadFailed = false
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries, profile: parts.sensor.profile)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries,
+                                                profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             job.endedAt = time
         } else {
+            // The end reading failed: the last partial interval is unknown, so the total is too.
+            endReadFailed = true
             job.endedAt = parts.clock.now()
+        }
+        // GPU energy: per-GPU counter deltas over the job's life, then the GPUs are free again.
+        var gpuMissing = false
+        if !r.gpuIndices.isEmpty {
+            let end = parts.gpus?.cumulativeEnergy() ?? [:]
+            job.gpuEnergy = GPUEnergyAccounting.energy(start: r.gpuStart, end: end, indices: r.gpuIndices)
+            gpuMissing = job.gpuEnergy == nil
+            gpuAllocator.release(job: id)
+            nextDue = nil   // a queued GPU job may start now
         }
         job.exitCode = exit.exitCode
         job.signal = exit.signal
         job.cpuSeconds = cpu
         let sources = r.intervals.map(\.source)
-        job.energySource = Self.combinedSource(sources)
-        if job.energySource == .unavailable {
+        job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources + (gpuMissing ? [.unavailable] : []))
+        if !(job.energySource?.hasValue ?? false) {
             job.energy = nil
             job.carbon = nil
         } else {
-            job.energy = r.intervals.map(\.energy).reduce(.zero, +)
+            job.energy = r.intervals.map(\.energy).reduce(.zero, +) + (job.gpuEnergy ?? .zero)
             job.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+            if let g = job.gpuEnergy, let t0 = job.startedAt, let t1 = job.endedAt {
+                job.carbon = (job.carbon ?? .zero) + CarbonGrams(energy: g, intensity: activeSeries.meanIntensity(from: t0, to: t1))
+            }
         }
         if let stopping = r.stopping {
             job.state = stopping.state
@@ -439,13 +508,8 @@ public actor JobRuntime: VerdantAPIHandler {
                                          "energy_j": "\(job.energy?.joules ?? -1)", "carbon_g": "\(job.carbon?.grams ?? -1)"])
     }
 
-    /// The source of a sum of intervals: `estimated` if any part was estimated, else `measured` if any
-    /// part was measured, else `unavailable`.
-    static func combinedSource(_ sources: [EnergySource]) -> EnergySource {
-        if sources.contains(.estimated) { return .estimated }
-        if sources.contains(.measured) { return .measured }
-        return .unavailable
-    }
+    /// The source of a sum of intervals (`EnergySource.combined`).
+    static func combinedSource(_ sources: [EnergySource]) -> EnergySource { EnergySource.combined(sources) }
 
     private func persist(_ job: Job) {
         do {
@@ -470,6 +534,10 @@ public actor JobRuntime: VerdantAPIHandler {
             kind = parsed
         } else {
             kind = .batch
+        }
+        if let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
+            throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
+                : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
         }
         let name = r.name ?? URL(fileURLWithPath: exe).lastPathComponent
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters") }
@@ -528,6 +596,7 @@ public actor JobRuntime: VerdantAPIHandler {
                       expectedEnergy: energy, plan: plan)
         job.sizes = sizes
         job.apply(prediction)
+        job.gpus = r.gpus ?? 0
         let stored = try parts.database.insert(job)
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)
@@ -564,9 +633,10 @@ public actor JobRuntime: VerdantAPIHandler {
         guard let id = j.id, let r = running[id] else { return withIntensity(JobView(j)) }
         var live = r.job
         if !r.intervals.isEmpty {
-            live.energy = r.intervals.map(\.energy).reduce(.zero, +)
-            live.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
             live.energySource = Self.combinedSource(r.intervals.map(\.source))
+            let known = live.energySource?.hasValue ?? false
+            live.energy = known ? r.intervals.map(\.energy).reduce(.zero, +) : nil
+            live.carbon = known ? r.intervals.map(\.carbon).reduce(.zero, +) : nil
             live.cpuSeconds = r.last.jobCPUSeconds
         }
         return withIntensity(JobView(live))

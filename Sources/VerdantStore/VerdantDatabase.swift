@@ -230,6 +230,8 @@ public final class VerdantDatabase: Sendable {
             }
         }
         registerJobEnergyPredictions(&m)
+        registerLearnedPowerModels(&m)
+        registerJobGPUs(&m)
         return m
     }
 

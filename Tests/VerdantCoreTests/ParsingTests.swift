@@ -97,7 +97,7 @@ import Testing
     let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
 
     @Test func jobGetsItsShareOfEstimatedNodeEnergyAndCarbon() {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(10), maxPower: PowerWatts(90), name: "test")
+        let model = CPUPowerModel(idlePower: PowerWatts(10), maxPower: PowerWatts(90), name: "test")
         let a = NodeReading(monotonicNanos: 0, cpu: CPUTimes(busySeconds: 100, idleSeconds: 0, cpuCount: 2), zones: [])
         let b = NodeReading(monotonicNanos: 10_000_000_000, cpu: CPUTimes(busySeconds: 110, idleSeconds: 0, cpuCount: 2), zones: [])
         // Node: 10 W × 10 s + 80 W × 10 busy s / 2 CPUs = 100 + 400 = 500 J. Idle part 10 W × 10 s = 100 J;
