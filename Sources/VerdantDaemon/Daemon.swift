@@ -5,6 +5,7 @@ import VerdantAPI
 import VerdantCarbon
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantSensors
 import VerdantServer
 import VerdantStore
@@ -45,6 +46,15 @@ public enum Daemon {
             .init(service: api),
         ]
         if !c.intensityChain.providers.isEmpty { services.append(.init(service: IntensityService(runtime: runtime))) }
+        services.append(.init(service: RollupService(runtime: runtime, retentionSeconds: c.rawRetentionSeconds, intervalSeconds: 60, logger: logger)))
+        if let address = c.metricsAddress, let (host, port) = MetricsServer.parseAddress(address) {
+            services.append(.init(service: MetricsServer.application(
+                host: host, port: port, logger: logger, render: { await runtime.metricsText() },
+                onRunning: { p in logger.notice("metrics served", metadata: ["address": "\(host):\(p)"]) })))
+        }
+        if let path = c.metricsTextfile {
+            services.append(.init(service: MetricsTextfileService(runtime: runtime, path: path, intervalSeconds: 15, logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -142,7 +152,8 @@ public enum Daemon {
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock))
+            intensityChain: chain, stateLock: lock,
+            metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

@@ -3,6 +3,7 @@ import Logging
 import VerdantAPI
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantStore
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +31,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var intensityChain: IntensityChain? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
+        /// Prometheus metrics (issue 8); `nil` = not exported.
+        public var metrics: VerdantMetrics? = nil
     }
 
     private struct RunningJob {
@@ -139,16 +142,22 @@ public actor JobRuntime: VerdantAPIHandler {
             reading = try parts.sensor.read()
         } catch {
             log.error("sampling failed", metadata: ["error": "\(error)"])
+            parts.metrics?.samplerError()
             return false
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
         if let prev = lastReading {
             let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
-            pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
+            let new = samples(from: prev, at: prevTime, to: reading, at: time)
+            for s in new {
+                parts.metrics?.recordZoneInterval(zone: s.zone, source: s.source.rawValue, energyJoules: s.energy?.joules, seconds: s.durationSeconds)
+            }
+            pendingSamples += new
         }
         let previous = lastReading
         lastReading = reading
         chargeRunningJobs(reading: reading, at: time, previous: previous)
+        parts.metrics?.sampleTaken(at: time)
         ticks += 1
         flush(force: false)
         return true
@@ -193,6 +202,8 @@ public actor JobRuntime: VerdantAPIHandler {
             r.last = jr
             running[id] = r
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
+            parts.metrics?.jobInterval(id: id, name: r.job.name, kind: r.job.kind.rawValue,
+                                       energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
         }
     }
 
@@ -298,6 +309,7 @@ public actor JobRuntime: VerdantAPIHandler {
             return true
         }
         job.state = .running
+        parts.metrics?.jobStarted(delaySeconds: job.startedAt!.timeIntervalSince(job.submittedAt))
         job.pid = process.pid
         job.cgroupPath = process.cgroup?.path
         persist(job)
@@ -349,6 +361,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
         }
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
+        recordReportSummary(job, intervals: r.intervals)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
         pendingIntervals.removeAll { $0.jobID == id }
@@ -453,7 +466,7 @@ public actor JobRuntime: VerdantAPIHandler {
         return withIntensity(JobView(stored))
     }
 
-    private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
+    func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
 
     public func jobs(caller: Caller) async throws -> [JobView] {
         try parts.database.jobs().filter { visible($0, to: caller) }.map { view($0) }
@@ -535,24 +548,6 @@ public actor JobRuntime: VerdantAPIHandler {
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
             cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)",
             intensityKind: (selection?.kind ?? .average).rawValue)
-    }
-
-    public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
-        let now = parts.clock.now()
-        func resolve(_ s: String?, _ flag: String) throws -> Date? {
-            guard let s else { return nil }
-            if let secs = DurationSyntax.parseSeconds(s) { return now.addingTimeInterval(-secs) }
-            guard let d = ISO8601.parse(s) else {
-                throw APIError.badRequest("--\(flag) '\(s)' is neither an ISO-8601 instant nor a duration before now (24h)")
-            }
-            return d
-        }
-        let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
-        let from = try resolve(since, "since"), to = try resolve(until, "until")
-        if let from, let to, from > to {
-            throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
-        }
-        return EnergyReport(jobs: jobs, since: from, until: to)
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).
