@@ -41,6 +41,8 @@ extension VerdantDatabase {
                 t.column("missing_s", .double).notNull()
                 t.column("counterfactual_carbon_g", .double)
             }
+            // Roll-ups, the raw tail of reports and retention all select raw samples by start.
+            try db.create(index: "energy_samples_start_at", on: "energy_samples", columns: ["start_at"])
         }
     }
 

@@ -107,3 +107,28 @@ import VerdantMetrics
         }
     }
 }
+
+@Suite struct GrafanaDashboardTests {
+    /// Metric names in a text: `verdant_` followed by name characters.
+    static func names(in text: String) -> Set<String> {
+        let re = try! NSRegularExpression(pattern: "verdant_[a-z_]+")
+        return Set(re.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) })
+    }
+
+    @Test func theDashboardUsesExactlyTheExportedMetrics() throws {
+        let json = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/grafana/verdant.json"), encoding: .utf8)
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let exprs = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        let used = Self.names(in: exprs.joined(separator: "\n"))
+        // Every metric the daemon exports, with a per-job series present so those names appear too.
+        let m = VerdantMetrics()
+        m.recordZoneInterval(zone: "z", source: "measured", energyJoules: 1, seconds: 1)
+        m.jobInterval(id: 1, name: "j", kind: "batch", energyJoules: 1, carbonGrams: 1)
+        m.setGauges(jobCounts: [:], queued: 0, zone: "DE", source: "s", kind: "average", intensityGramsPerKWh: 1, ageSeconds: 1)
+        let exported = Set(m.exposition().split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+            .map { String($0.split(separator: " ")[2]) })
+        #expect(exported.count == 14)
+        #expect(used == exported, "only in the dashboard: \(used.subtracting(exported)); not in it: \(exported.subtracting(used))")
+    }
+}
