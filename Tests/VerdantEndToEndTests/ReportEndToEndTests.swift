@@ -32,7 +32,12 @@ import VerdantCore
         #expect(energies.count == 2)
 
         // JSON, by day: one day, totals = sums of rows = sums of the jobs.
-        let json = try #require(try daemon.json(["report", "--by", "day", "--format", "json"]) as? [String: Any])
+        func reportJSON(_ args: [String]) throws -> [String: Any]? {
+            let r = try daemon.cli(["report", "--format", "json"] + args)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        }
+        let json = try #require(try reportJSON(["--by", "day"]))
         let rows = try #require(json["rows"] as? [[String: Any]])
         let total = try #require(json["total"] as? [String: Any])
         #expect(rows.count == 1)
@@ -67,7 +72,7 @@ import VerdantCore
         for l in table.stdout.split(separator: "\n") { #expect(l.count <= 80, "too wide: \(l)") }
 
         // Zone rows come from the node's samples (the estimate here).
-        let zones = try #require(try daemon.json(["report", "--by", "zone", "--format", "json"]) as? [String: Any])
+        let zones = try #require(try reportJSON(["--by", "zone"]))
         let zoneRows = try #require(zones["rows"] as? [[String: Any]])
         #expect(zoneRows.map { $0["key"] as? String } == ["cpu-estimate"])
         #expect(try #require(zoneRows.first?["energy_j"] as? Double) > 0)
