@@ -123,10 +123,20 @@ public enum ReportBuilder {
         // Seconds are per zone; the node's covered time is that of its best-covered zone.
         var coveredByZone: [String: [Double]] = [:]
         for p in try db.energyPieces(from: from, to: to, coarsest: b >= 3600 ? 3600 : 60) where isTopLevel(p.zone) {
-            let k = Int((p.start.timeIntervalSince1970 - t0) / b)
-            guard k >= 0, k < n else { continue }
-            if let e = p.energyJoules { energy[k] = (energy[k] ?? 0) + e }
-            coveredByZone[p.zone, default: [Double](repeating: 0, count: n)][k] += p.okSeconds
+            // A piece longer than a bucket (a long sample interval) is spread over the buckets it
+            // overlaps, in proportion to the overlap.
+            let a = p.start.timeIntervalSince1970, z = a + max(p.seconds, 1e-9)
+            var k = max(0, Int(floor((a - t0) / b)))
+            while k < n {
+                let lo = t0 + Double(k) * b, hi = lo + b
+                if lo >= z { break }
+                let share = (min(z, hi) - max(a, lo)) / (z - a)
+                if share > 0 {
+                    if let e = p.energyJoules { energy[k] = (energy[k] ?? 0) + e * share }
+                    coveredByZone[p.zone, default: [Double](repeating: 0, count: n)][k] += p.okSeconds * share
+                }
+                k += 1
+            }
         }
         for c in coveredByZone.values { for k in 0..<n { covered[k] = max(covered[k], c[k]) } }
         // The newest forecast issued for each slot, where any is stored.

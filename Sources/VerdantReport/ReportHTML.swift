@@ -53,7 +53,7 @@ public enum ReportHTML {
     svg{width:100%;height:auto;color:var(--fg)}svg text{fill:currentColor;font-size:12px}
     .grid line{stroke:var(--grid)}.axis{stroke:var(--muted)}
     .sa{stroke:var(--a);fill:none;stroke-width:2}.sb{stroke:var(--b);fill:none;stroke-width:2}.sc{stroke:var(--c);fill:none;stroke-width:2;stroke-dasharray:6 3}
-    .fa{fill:var(--a)}.fb{fill:var(--b)}
+    .fa,.da{fill:var(--a)}.fb,.db{fill:var(--b)}.dc{fill:var(--c)}
     .legend{font-size:.9rem;color:var(--muted)}.key-a{color:var(--a)}.key-b{color:var(--b)}.key-c{color:var(--c)}
     table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9rem}th,td{padding:.2rem .6rem;border-bottom:1px solid var(--grid)}
     td.n,th.n{text-align:right}caption{text-align:left;color:var(--muted);padding:.3rem 0}
@@ -113,13 +113,18 @@ public enum ReportHTML {
         }
         s += "<line class=\"axis\" x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(top + ph))\"/>"
         for se in series {
-            var d = "", pen = false
-            for p in se.points {
+            var d = "", dots = "", pen = false
+            for (i, p) in se.points.enumerated() {
                 guard let y = p.y else { pen = false; continue }
                 d += (pen ? "L" : "M") + "\(f(px(p.x))) \(f(py(y, se.right)))"
+                // A value with no neighbour would be an invisible path: draw it as a dot.
+                if !pen && (i + 1 == se.points.count || se.points[i + 1].y == nil) {
+                    dots += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(y, se.right)))\" r=\"3\"/>"
+                }
                 pen = true
             }
             s += "<path class=\"\(se.cls)\" d=\"\(d)\"><title>\(esc(se.name))</title></path>"
+            if !dots.isEmpty { s += "<g class=\"d\(se.cls.dropFirst())\">\(dots)</g>" }
         }
         s += "</svg>"
         let legend = series.map { "<span class=\"key-\($0.cls.dropFirst())\">━ \(esc($0.name))</span>" }.joined(separator: " ")
