@@ -79,7 +79,9 @@ let package = Package(
         .executableTarget(name: "verdantd", dependencies: ["VerdantDaemon", "VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "verdant", dependencies: ["VerdantCLI"]),
         // The report/rollup benchmark of issue 8 (scripts/bench-report runs it; prints figures).
-        .executableTarget(name: "verdant-bench", dependencies: ["VerdantDaemon", "VerdantStore", "VerdantReport", "VerdantAPI", "VerdantCore"]),
+        .executableTarget(name: "verdant-bench", dependencies: [
+            "VerdantDaemon", "VerdantStore", "VerdantReport", "VerdantAPI", "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
 
         // MARK: Tests
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),

@@ -19,6 +19,7 @@ import VerdantCore
 import VerdantDaemon
 import VerdantReport
 import VerdantStore
+import GRDB
 
 func arg(_ name: String, _ def: Int) -> Int {
     let a = CommandLine.arguments
@@ -189,5 +190,15 @@ let counts = try db.pool.read { d in
      try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM energy_rollups WHERE resolution = 3600")!)
 }
 let months = Double(days) / (365.25 / 12)
+// Bytes per table and index (SQLite's dbstat table, where the library has it): what grows with history
+// (rollups, jobs) and what retention bounds (raw samples and their indexes).
+if let usage = try? db.pool.read({ d in
+    try Row.fetchAll(d, sql: "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").map { ($0[0] as String, $0[1] as Int64) }
+}) {
+    for (name, bytes) in usage where bytes > 1_000_000 { print(String(format: "  %@: %.1f MB", name, Double(bytes) / 1e6)) }
+    let grows = usage.filter { n, _ in !n.contains("energy_samples") && !n.contains("job_intervals") }.map(\.1).reduce(0, +)
+    print(String(format: "growth: %.1f MB per month of history (rollups, jobs and the rest); raw window (bounded by raw-retention): %.1f MB",
+                 Double(grows) / 1e6 / months, Double(usage.map(\.1).reduce(0, +) - grows) / 1e6))
+}
 print(String(format: "database: %.1f MB for %d days (%.1f months): %.1f MB per month of history; %d raw samples, %d minute rows, %d hour rows",
              size / 1e6, days, months, size / 1e6 / months, counts.0, counts.1, counts.2))
