@@ -9,7 +9,7 @@ import VerdantCore
 /// - `POST /v1/jobs/{id}/cancel` → `JobView`
 /// - `GET /v1/plan` → `[JobView]` of queued and running jobs
 /// - `GET /v1/status` → `StatusView`
-/// - `GET /v1/report?since=T&until=T` → `EnergyReport`
+/// - `GET /v1/report?since=T&until=T&by=G&timeline=1` → `EnergyReport`
 /// The JSON shapes are documented in docs/cli.md and are a public interface.
 public enum APIRoutes {
     public static let jobs = "/v1/jobs"
@@ -349,8 +349,9 @@ public protocol VerdantAPIHandler: Sendable {
     func cancel(id: Int64, caller: Caller) async throws -> JobView
     func plan(caller: Caller) async throws -> [JobView]
     func status() async throws -> StatusView
-    /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`.
-    func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport
+    /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`;
+    ///   `by`: a `ReportGrouping` name (default `job`); `timeline`: include the node timeline (charts).
+    func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller) async throws -> EnergyReport
 }
 
 /// JSON coding shared by both ends: ISO-8601 UTC dates, sorted keys.

@@ -91,38 +91,4 @@ enum Tables {
         }
         return "prediction:      \(basis)\(sizes)"
     }
-
-    static func report(_ r: EnergyReport) -> String {
-        if r.jobs.isEmpty { return "no finished jobs in this range" }
-        var rows = r.jobs.map { j in
-            [String(j.id), cell(j.name, max: 14), j.state.rawValue, opt(j.energy?.joules, digits: 1),
-             j.energySource.rawValue, opt(j.carbon?.grams, digits: 4), opt(j.cpuSeconds, digits: 1)]
-        }
-        rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", opt(r.totals.energy?.joules, digits: 1), "",
-                     opt(r.totals.carbon?.grams, digits: 4), opt(r.totals.cpuSeconds, digits: 1)])
-        return render(["ID", "NAME", "STATE", "ENERGY J", "SOURCE", "CARBON g", "CPU s"], rows, numeric: [0, 3, 5, 6])
-            + "\n" + predictorLine(r.predictor)
-    }
-
-    /// The report's predictor section: MAPE over the last jobs.
-    static func predictorLine(_ p: PredictorAccuracy) -> String {
-        guard p.jobs > 0 else { return "predictor: no succeeded job with a measured energy and duration in this range" }
-        return "predictor: MAPE energy \(opt(p.energyMAPEPercent)) %, duration \(opt(p.durationMAPEPercent)) % over the last \(p.jobs) succeeded job(s) (window \(p.window))"
-    }
-
-    /// CSV with units in the column names; `n/a` cells are empty.
-    static func reportCSV(_ r: EnergyReport) -> String {
-        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g,expected_energy_j,energy_error_pct,expected_duration_s,duration_s,duration_error_pct\n"
-        func cell(_ v: Double?) -> String { v.map { String($0) } ?? "" }
-        func text(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        for j in r.jobs {
-            out += [String(j.id), text(j.name), j.kind.rawValue, j.state.rawValue,
-                    j.startedAt.map(ISO8601.string) ?? "", j.endedAt.map(ISO8601.string) ?? "",
-                    cell(j.energy?.joules), cell(j.energy?.kilowattHours), j.energySource.rawValue,
-                    cell(j.carbon?.grams), cell(j.cpuSeconds), String(j.predictedCarbon.grams),
-                    String(j.runNowCarbon.grams), cell(j.expectedEnergy?.joules), cell(j.energyErrorPercent),
-                    cell(j.expectedDurationSeconds), cell(j.durationSeconds), cell(j.durationErrorPercent)].joined(separator: ",") + "\n"
-        }
-        return out
-    }
 }

@@ -184,24 +184,6 @@ struct Status: AsyncParsableCommand {
     }
 }
 
-struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Energy and carbon of finished jobs, with totals.")
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
-    @OptionGroup var global: GlobalOptions
-    @Option(help: "Jobs started at or after this instant (ISO-8601) or this long ago (24h).") var since: String?
-    @Option(help: "Jobs started before this instant (ISO-8601) or this long ago.") var until: String?
-    @Option(help: "table, csv or json.") var format: Format = .table
-
-    func run() async throws {
-        let r = try await withDaemon { try await global.client.report(since: since, until: until) }
-        switch format {
-        case .json: try printJSON(r)
-        case .csv: print(Tables.reportCSV(r), terminator: "")
-        case .table: print(Tables.report(r))
-        }
-    }
-}
-
 extension VerdantCommand {
     /// Parses the process's arguments and runs the chosen subcommand asynchronously. (Called from the
     /// executable's top-level code, where `main()` would resolve to the synchronous overload.)

@@ -5,6 +5,7 @@ import VerdantAPI
 import VerdantCarbon
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantSensors
 import VerdantServer
 import VerdantStore
@@ -60,6 +61,15 @@ public enum Daemon {
         if c.debugHungComponent {
             logger.warning("debug: a component that ignores shutdown runs (debug-hung-component)")
             services.append(.init(service: HungComponentService()))
+        }
+        services.append(.init(service: RollupService(runtime: runtime, retentionSeconds: c.rawRetentionSeconds, intervalSeconds: 60, logger: logger)))
+        if let address = c.metricsAddress, let (host, port) = MetricsServer.parseAddress(address) {
+            services.append(.init(service: MetricsServer.application(
+                host: host, port: port, logger: logger, render: { await runtime.metricsText() },
+                onRunning: { p in logger.notice("metrics served", metadata: ["address": "\(host):\(p)"]) })))
+        }
+        if let path = c.metricsTextfile {
+            services.append(.init(service: MetricsTextfileService(runtime: runtime, path: path, intervalSeconds: 15, logger: logger)))
         }
         let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
         let database = prepared.database
@@ -194,7 +204,8 @@ public enum Daemon {
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
             intensityChain: chain, stateLock: lock, access: AccessPolicy(configuration: c.access),
-            learnedModel: learned, gpus: gpus))
+            learnedModel: learned, gpus: gpus,
+            metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

@@ -3,6 +3,7 @@ import Logging
 import VerdantAPI
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantStore
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var learnedModel: CPUPowerModel? = nil
         /// The node's GPUs (NVML), if any.
         public var gpus: (any GPUSource)? = nil
+        /// Prometheus metrics (issue 8); `nil` = not exported.
+        public var metrics: VerdantMetrics? = nil
     }
 
     private struct RunningJob {
@@ -225,6 +228,7 @@ public actor JobRuntime: VerdantAPIHandler {
             reading = try parts.sensor.read()
         } catch {
             log.error("sampling failed", metadata: ["error": "\(error)"])
+            parts.metrics?.samplerError()
             return false
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
@@ -237,11 +241,16 @@ public actor JobRuntime: VerdantAPIHandler {
             let interval = NodeEnergyAccounting.interval(from: prev, to: reading, model: parts.model,
                                                          profile: parts.sensor.profile, learned: learner.model)
             node = interval
-            pendingSamples += samples(interval, from: prev, at: prevTime, to: reading, at: time)
+            let new = samples(interval, from: prev, at: prevTime, to: reading, at: time)
+            for s in new {
+                parts.metrics?.recordZoneInterval(zone: s.zone, source: s.source.rawValue, energyJoules: s.energy?.joules, seconds: s.durationSeconds)
+            }
+            pendingSamples += new
             learn(from: interval, at: time)
         }
         lastReading = reading
         chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
+        parts.metrics?.sampleTaken(at: time)
         ticks += 1
         flush(force: false)
         return true
@@ -302,6 +311,8 @@ public actor JobRuntime: VerdantAPIHandler {
             r.last = jr
             running[id] = r
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
+            parts.metrics?.jobInterval(id: id, name: r.job.name, kind: r.job.kind.rawValue,
+                                       energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
         }
     }
 
@@ -420,6 +431,7 @@ public actor JobRuntime: VerdantAPIHandler {
             return true
         }
         job.state = .running
+        parts.metrics?.jobStarted(delaySeconds: job.startedAt!.timeIntervalSince(job.submittedAt))
         job.pid = handle.pid
         job.cgroupPath = handle.cgroupPath
         job.executor = handle.executor
@@ -495,6 +507,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         job.recordPredictionErrors()
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
+        recordReportSummary(job, intervals: r.intervals)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
         pendingIntervals.removeAll { $0.jobID == id }
@@ -610,7 +623,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     /// Root, the admin group, and the job's own user (`AccessPolicy`); the group is looked up once.
-    private func visibility(for caller: Caller) -> (Job) -> Bool {
+    func visibility(for caller: Caller) -> (Job) -> Bool {
         let admin = parts.access.isAdmin(caller)
         return { admin || $0.uid == caller.uid }
     }
@@ -698,24 +711,6 @@ public actor JobRuntime: VerdantAPIHandler {
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
             cgroup: parts.executor.detail, executor: parts.executor.name,
             intensityKind: (selection?.kind ?? .average).rawValue)
-    }
-
-    public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
-        let now = parts.clock.now()
-        func resolve(_ s: String?, _ flag: String) throws -> Date? {
-            guard let s else { return nil }
-            if let secs = DurationSyntax.parseSeconds(s) { return now.addingTimeInterval(-secs) }
-            guard let d = ISO8601.parse(s) else {
-                throw APIError.badRequest("--\(flag) '\(s)' is neither an ISO-8601 instant nor a duration before now (24h)")
-            }
-            return d
-        }
-        let jobs = try parts.database.jobs().filter(visibility(for: caller)).filter { $0.state.isFinal }
-        let from = try resolve(since, "since"), to = try resolve(until, "until")
-        if let from, let to, from > to {
-            throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
-        }
-        return EnergyReport(jobs: jobs, since: from, until: to)
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).

@@ -77,6 +77,8 @@ public enum APIServer {
             try await respond {
                 try await handler.report(since: req.uri.queryParameters.get("since"),
                                          until: req.uri.queryParameters.get("until"),
+                                         by: req.uri.queryParameters.get("by"),
+                                         timeline: req.uri.queryParameters.get("timeline") == "1",
                                          caller: try await ctx.caller())
             }
         }

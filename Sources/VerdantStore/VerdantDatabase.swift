@@ -232,6 +232,7 @@ public final class VerdantDatabase: Sendable {
         registerJobEnergyPredictions(&m)
         registerLearnedPowerModels(&m)
         registerJobGPUs(&m)
+        registerReportRollups(&m)
         return m
     }
 
