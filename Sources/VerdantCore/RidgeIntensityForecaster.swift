@@ -29,11 +29,16 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         /// Retrain when the origin is this many hours after the last training (or before it).
         public var retrainEveryHours: Double = 168
         /// Out-of-sample validation folds (one week each) used for selection and intervals.
-        public var validationFolds: Int = 4
+        public var validationFolds: Int = 8
         /// Ridge penalty per training row on standardised features.
         public var lambda: Double = 1e-3
         public var dailyHarmonics: Int = 3
         public var weeklyHarmonics: Int = 2
+        /// The model enters a step's blend only when the blend's validation MAPE is at least this
+        /// fraction below the best baseline's (guards against noise in a few weeks of validation).
+        public var selectionMargin: Double = 0
+        /// History (weeks) over which each step's baseline is chosen.
+        public var baselineLookbackWeeks: Int = 52
         /// Floor of the level used in the relative-error weights, gCO2eq/kWh.
         public var weightFloorGramsPerKWh: Double = 20
         public init() {}
@@ -65,6 +70,36 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             return SeasonalNaiveForecaster(periodHours: 24).forecast(history: history, origin: origin, slotSeconds: slotSeconds, horizonSlots: horizonSlots)
         }
         return model.forecast(history: history, origin: origin, horizonSlots: horizonSlots)
+    }
+
+    /// Per step, the baseline (0 persistence, 1 seasonal naive 24 h, 2 seasonal naive 168 h) with the
+    /// lowest MAPE over every origin of the last `lookbackWeeks` of history (baselines need no
+    /// training, so a long window is cheap and far less noisy than the validation folds).
+    static func bestBaselines(values f: ForwardFilled, history: ArraySlice<Double?>, from lead: Int, horizonSlots H: Int,
+                              sph: Int, lookbackWeeks: Int) -> [Int] {
+        let n = history.count
+        let start = max(lead, n - lookbackWeeks * 168 * sph)
+        var err = Array(repeating: [0.0, 0.0, 0.0], count: H)
+        let day = 24 * sph, week = 168 * sph
+        var target = [Double](repeating: .nan, count: n)
+        for i in 0..<n { if let y = history[history.startIndex + i], y.isFinite, y >= 1 { target[i] = y } }
+        for h in 0..<H {
+            let cDay = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: day)
+            let cWeek = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: week)
+            var e0 = 0.0, e1 = 0.0, e2 = 0.0
+            var o = start
+            while o + h < n {
+                let y = target[o + h]
+                if y.isFinite {
+                    e0 += abs(y - f[o - 1]) / y
+                    e1 += abs(y - f[o + cDay]) / y
+                    e2 += abs(y - f[o + cWeek]) / y
+                }
+                o += 1
+            }
+            err[h] = [e0, e1, e2]
+        }
+        return err.map { e in (0..<3).min { e[$0] < e[$1] } ?? 1 }
     }
 
     func needsRetrain(origin: Date, slotSeconds: Int, horizonSlots: Int) -> Bool {
@@ -99,9 +134,9 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             folds += 1
             var o = end
             while o < end + week {
+                let x = design.shared(values: values, at: o, start0: originIndex0)
                 for h in 0..<horizonSlots where o + h < n {
                     guard let actual = history[history.startIndex + o + h], actual.isFinite else { continue }
-                    let x = design.shared(values: values, at: o, start0: originIndex0)
                     let p = design.perStep(values: values, at: o, step: h)
                     let model = fit.predict(shared: x, perStep: p, step: h)
                     oos[h].add(actual: actual, model: model, persistence: values[o - 1], seasonal24: p[0], seasonal168: p[1])
@@ -114,8 +149,10 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { return nil }
         var steps: [TrainedIntensityModel.Step] = []
         steps.reserveCapacity(horizonSlots)
+        let longBaseline = Self.bestBaselines(values: values, history: history, from: lead, horizonSlots: horizonSlots,
+                                              sph: sph, lookbackWeeks: c.baselineLookbackWeeks)
         for h in 0..<horizonSlots {
-            let choice = oos[h].bestBlend()
+            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: longBaseline[h])
             steps.append(TrainedIntensityModel.Step(intercept: fit.intercepts[h], coefficients: fit.coefficients[h],
                                                     baseline: choice.baseline, modelWeight: choice.weight,
                                                     residualLower: choice.quantiles.0, residualUpper: choice.quantiles.1,
@@ -174,18 +211,19 @@ struct OutOfSample {
         return c > 0 ? 100 * s / Double(c) : .infinity
     }
 
-    /// The weight of the model against the best baseline with the lowest out-of-sample MAPE, the
-    /// residual quantiles of that blend, and the scores. No data: seasonal naive 24 h alone.
-    func bestBlend() -> (baseline: Int, weight: Double, quantiles: (Double, Double), scores: [String: Double]) {
-        guard !actual.isEmpty else { return (1, 0, (0, 0), [:]) }
+    /// The weight of the model against baseline `b` with the lowest out-of-sample MAPE (0 unless it
+    /// beats the baseline by `margin`), the residual quantiles of that blend, and the scores. No
+    /// data: the baseline alone.
+    func bestBlend(margin: Double, baseline b: Int) -> (baseline: Int, weight: Double, quantiles: (Double, Double), scores: [String: Double]) {
+        guard !actual.isEmpty else { return (b, 0, (0, 0), [:]) }
         let baseScores = (0..<3).map { k in mape { i in baselines[k][i] } }
-        let b = (0..<3).min { baseScores[$0] < baseScores[$1] } ?? 1
         var best = (w: 0.0, score: Double.infinity)
         for k in 0...10 {
             let w = Double(10 - k) / 10   // ties favour the model
             let s = mape { i in w * model[i] + (1 - w) * baselines[b][i] }
             if s < best.score - 1e-12 { best = (w, s) }
         }
+        if best.w > 0 && best.score > (1 - margin) * baseScores[b] { best = (0, baseScores[b]) }
         let residuals = actual.indices.map { i in actual[i] - (best.w * model[i] + (1 - best.w) * baselines[b][i]) }
         let q = ResidualQuantiles(residuals: [residuals])
         var scores: [String: Double] = ["model": mape { model[$0] }, "chosen": best.score]
@@ -288,28 +326,45 @@ struct FeatureDesign {
         var by = [Double](repeating: 0, count: full)
         var r = [Double](repeating: 0, count: full)
         let day = 24 * sph, weekSlots = 168 * sph
+        // Targets (NaN = missing) and the standardised filled series the seasonal columns read.
+        let n = history.count
+        var target = [Double](repeating: .nan, count: n)
+        for i in 0..<n { if let y = history[history.startIndex + i], y.isFinite { target[i] = y } }
+        let g = f.v.map { ($0 - means[ds]) / scales[ds] }
         for h in 0..<H {
             for k in 0..<(full * full) { a[k] = 0 }
             for k in 0..<full { by[k] = 0 }
             var wsum = 0.0, used = 0
+            // Seasonal source = origin + constant offset for a fixed step.
+            let cDay = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: day)
+            let cWeek = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: weekSlots)
             // Origins with a known target inside the window: o + h < to.
-            for i in 0..<max(0, m - h) {
-                let o = from + i
-                guard let y = history[history.startIndex + o + h], y.isFinite else { continue }
-                let level = max(y, floor)
-                let wi = 1 / (level * level)
-                wsum += wi
-                used += 1
-                r[0] = 1
-                for j in 0..<ds { r[j + 1] = z[i * ds + j] }
-                r[ds + 1] = (f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: day)] - means[ds]) / scales[ds]
-                r[ds + 2] = (f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: weekSlots)] - means[ds + 1]) / scales[ds + 1]
-                for j in 0..<full {
-                    let wr = wi * r[j]
-                    by[j] += wr * y
-                    for k in 0...j { a[j * full + k] += wr * r[k] }
+            z.withUnsafeBufferPointer { zp in
+            g.withUnsafeBufferPointer { gp in
+            target.withUnsafeBufferPointer { tp in
+            a.withUnsafeMutableBufferPointer { ap in
+            by.withUnsafeMutableBufferPointer { bp in
+            r.withUnsafeMutableBufferPointer { rp in
+                for i in 0..<max(0, m - h) {
+                    let o = from + i
+                    let y = tp[o + h]
+                    guard y.isFinite else { continue }
+                    let level = max(y, floor)
+                    let wi = 1 / (level * level)
+                    wsum += wi
+                    used += 1
+                    rp[0] = 1
+                    for j in 0..<ds { rp[j + 1] = zp[i * ds + j] }
+                    rp[ds + 1] = gp[max(0, o + cDay)]
+                    rp[ds + 2] = gp[max(0, o + cWeek)]
+                    for j in 0..<full {
+                        let wr = wi * rp[j]
+                        bp[j] += wr * y
+                        let row = j * full
+                        for k in 0...j { ap[row + k] += wr * rp[k] }
+                    }
                 }
-            }
+            }}}}}}
             guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue }
             // Normalise the weights to mean 1 over the rows used, so λ is per row.
             let count = Double(used)
