@@ -71,6 +71,7 @@ public enum Daemon {
         if let path = c.metricsTextfile {
             services.append(.init(service: MetricsTextfileService(runtime: runtime, path: path, intervalSeconds: 15, logger: logger)))
         }
+        if let f = await runtime.forecastManager { services.append(.init(service: ForecastService(forecasts: f))) }
         let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
         let database = prepared.database
         services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, onExpiry: {
@@ -198,12 +199,14 @@ public enum Daemon {
         } catch {
             logger.info("energy source nvml: unavailable", metadata: ["detail": "\(error)"])
         }
+        let clock = DaemonClock(replay: replay)
+        let forecasts = IntensityForecastManager(database: db, clock: clock, zone: zone, retrainSeconds: c.forecastRetrainSeconds, logger: logger)
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: executor,
-            clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
+            clock: clock, series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock, access: AccessPolicy(configuration: c.access),
+            intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
             learnedModel: learned, gpus: gpus,
             metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil))
         try await runtime.recoverAfterRestart()

@@ -66,13 +66,15 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var metricsAddress: String?
     /// File rewritten every 15 s for node_exporter's textfile collector (`metrics-textfile`, ends in `.prom`); `nil` = off.
     public var metricsTextfile: String?
+    /// How often the forecast model is retrained (`forecast-retrain-interval`, s of daemon time). Default 24 h.
+    public var forecastRetrainSeconds: Double = 86400
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
                               "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
-                              "raw-retention", "metrics-address", "metrics-textfile"]
+                              "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval"]
         + IntensityChainConfiguration.keys + AccessConfiguration.keys
 
     public init() {}
@@ -120,6 +122,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let v = try f.string("policy") { policyFile = v }
         if let v = try f.double("estimate-max-watts") { estimateMaxWatts = v }
         if let v = try f.double("estimate-idle-watts") { estimateIdleWatts = v }
+        if let v = try f.seconds("forecast-retrain-interval") {
+            guard v >= 60 else { throw ConfigurationError(file: file, line: f.line("forecast-retrain-interval"), message: "'forecast-retrain-interval' must be at least 1m (e.g. 24h)") }
+            forecastRetrainSeconds = v
+        }
         if let v = try f.string("log-level") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigurationError(file: file, line: f.line("log-level"), message: "'log-level' must be one of trace, debug, info, notice, warning, error, critical")

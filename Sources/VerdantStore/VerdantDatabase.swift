@@ -233,6 +233,7 @@ public final class VerdantDatabase: Sendable {
         registerLearnedPowerModels(&m)
         registerJobGPUs(&m)
         registerReportRollups(&m)
+        registerIntensityModels(&m)
         return m
     }
 
