@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func replanningWithRandomForecastsNeverPassesTheLatestStart() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let jobs: [PlannerJob] = (0..<40).map { i in
             let e = origin.addingTimeInterval(Double(rng.next() % 24) * 1800)
             let d = Double(1 + rng.next() % 12) * 1800
@@ -156,15 +156,3 @@ import Testing
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
