@@ -224,6 +224,8 @@ public struct CarbonPlanner: Sendable {
     private let pointPrefix: [Double]
     private let pricePrefix: [Double]
     private let missingPrefix: [Int32]
+    /// Slot indexes with a forecast, cheapest first (ties: earlier first): interruptible jobs walk it.
+    private let cheapestFirst: [Int32]
 
     public init(grid: ForecastGrid, capacity: NodeCapacity = .unlimited, settings: PlannerSettings = PlannerSettings()) {
         self.grid = grid
@@ -246,6 +248,8 @@ public struct CarbonPlanner: Sendable {
         pointPrefix = pp
         pricePrefix = qp
         missingPrefix = mp
+        cheapestFirst = (0..<grid.count).filter { grid.intensityGramsPerKWh[$0] != nil }
+            .sorted { price[$0] < price[$1] || (price[$0] == price[$1] && $0 < $1) }.map { Int32($0) }
     }
 
     // MARK: - Timing
@@ -270,7 +274,7 @@ public struct CarbonPlanner: Sendable {
     /// - Returns: the plans, in the order of `jobs`.
     public mutating func planAll(_ jobs: [PlannerJob]) -> [SlotPlan] {
         for id in Array(plans.keys) { remove(jobID: id) }
-        let order = jobs.indices.sorted { latestStart(of: jobs[$0]) < latestStart(of: jobs[$1]) || (latestStart(of: jobs[$0]) == latestStart(of: jobs[$1]) && $0 < $1) }
+        let order = leastSlackFirst(jobs)
         for i in order { _ = add(jobs[i]) }
         return jobs.map { plans[$0.id]! }
     }
@@ -309,7 +313,7 @@ public struct CarbonPlanner: Sendable {
     /// reserved first with `reserveRunning`.
     public mutating func replan(_ jobs: [PlannerJob], previous: [Int64: SlotPlan]) -> [SlotPlan] {
         for j in jobs { remove(jobID: j.id) }
-        let order = jobs.indices.sorted { latestStart(of: jobs[$0]) < latestStart(of: jobs[$1]) || (latestStart(of: jobs[$0]) == latestStart(of: jobs[$1]) && $0 < $1) }
+        let order = leastSlackFirst(jobs)
         for i in order {
             let job = jobs[i]
             let (fresh, freshSlots) = choose(job)
@@ -343,6 +347,12 @@ public struct CarbonPlanner: Sendable {
     }
 
     // MARK: - Internals
+
+    /// Indexes of `jobs` by latest start, then by position.
+    private func leastSlackFirst(_ jobs: [PlannerJob]) -> [Int] {
+        let keys = jobs.map { latestStart(of: $0).timeIntervalSinceReferenceDate }
+        return jobs.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+    }
 
     private mutating func commit(_ plan: SlotPlan, demand: JobDemand, slots: [Range<Int>]) {
         for r in slots { ledger.apply(demand, slots: r, sign: 1) }
@@ -476,15 +486,25 @@ public struct CarbonPlanner: Sendable {
         let endLimit = latest.addingTimeInterval(d)
         let kEnd = min(Int((grid.position(endLimit) + 1e-9).rounded(.down)), grid.count)
         guard kEnd - kE >= nFull else { return nil }
-        var free: [Int] = []
-        free.reserveCapacity(kEnd - kE)
+        // Walk the slots cheapest first, keeping those in the job's range with room.
+        var chosen: [Int] = []
+        chosen.reserveCapacity(nFull)
+        var unconstrained = 0.0, unconstrainedCount = 0, got = 0.0
         var blocked = false
-        for k in kE..<kEnd where grid.intensityGramsPerKWh[k] != nil {
-            if ledger.fits(job.demand, slot: k) { free.append(k) } else { blocked = true }
+        for k32 in cheapestFirst {
+            let k = Int(k32)
+            guard k >= kE && k < kEnd else { continue }
+            if unconstrainedCount < nFull { unconstrained += price[k]; unconstrainedCount += 1 }
+            if ledger.fits(job.demand, slot: k) {
+                chosen.append(k)
+                got += price[k]
+                if chosen.count == nFull { break }
+            } else {
+                blocked = true
+            }
         }
-        guard free.count >= nFull else { return nil }
-        free.sort { price[$0] < price[$1] || (price[$0] == price[$1] && $0 < $1) }
-        let chosen = free.prefix(nFull).sorted()
+        guard chosen.count == nFull else { return nil }
+        chosen.sort()
         // Whole slots, the last chronologically cut to the remaining duration.
         var runs: [DateInterval] = []
         var ranges: [Range<Int>] = []
@@ -500,15 +520,8 @@ public struct CarbonPlanner: Sendable {
             remaining -= len
             i = j + 1
         }
-        // Would a cheaper set have existed without the capacity limit?
         var reason: PlanReason = (kEnd - kE == nFull) ? .deadlineBound : .cheapest
-        if blocked {
-            var all = (kE..<kEnd).filter { grid.intensityGramsPerKWh[$0] != nil }.map { price[$0] }
-            all.sort()
-            let unconstrained = all.prefix(nFull).reduce(0, +)
-            let got = chosen.map { price[$0] }.reduce(0, +)
-            if unconstrained < got - 1e-9 { reason = .capacityBound }
-        }
+        if blocked && unconstrained < got - 1e-9 { reason = .capacityBound }
         return (plan(job, runs: runs, latest: latest, reason: reason), ranges)
     }
 }
