@@ -45,6 +45,7 @@ public enum Daemon {
             .init(service: api),
         ]
         if !c.intensityChain.providers.isEmpty { services.append(.init(service: IntensityService(runtime: runtime))) }
+        if let f = await runtime.forecastManager { services.append(.init(service: ForecastService(forecasts: f))) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -137,12 +138,14 @@ public enum Daemon {
             logger.warning("no usable cgroup hierarchy; job CPU time will come from wait4 rusage")
         }
 
+        let clock = DaemonClock(replay: replay)
+        let forecasts = IntensityForecastManager(database: db, clock: clock, zone: zone, retrainSeconds: c.forecastRetrainSeconds, logger: logger)
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: ProcessExecutor(layout: layout, instance: stateDirectory),
-            clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
+            clock: clock, series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock))
+            intensityChain: chain, forecasts: forecasts, stateLock: lock))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

@@ -44,11 +44,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
+    /// How often the forecast model is retrained (`forecast-retrain-interval`, s of daemon time). Default 24 h.
+    public var forecastRetrainSeconds: Double = 86400
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
-                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
+                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
+                              "forecast-retrain-interval"]
         + IntensityChainConfiguration.keys
 
     public init() {}
@@ -96,6 +99,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let v = try f.string("policy") { policyFile = v }
         if let v = try f.double("estimate-max-watts") { estimateMaxWatts = v }
         if let v = try f.double("estimate-idle-watts") { estimateIdleWatts = v }
+        if let v = try f.seconds("forecast-retrain-interval") {
+            guard v >= 60 else { throw ConfigurationError(file: file, line: f.line("forecast-retrain-interval"), message: "'forecast-retrain-interval' must be at least 1m (e.g. 24h)") }
+            forecastRetrainSeconds = v
+        }
         if let v = try f.string("log-level") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigurationError(file: file, line: f.line("log-level"), message: "'log-level' must be one of trace, debug, info, notice, warning, error, critical")

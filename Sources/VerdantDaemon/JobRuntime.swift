@@ -28,6 +28,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var logger: Logger
         /// The grid-intensity provider chain (issue 4); `nil` = the trace or static `series` only.
         public var intensityChain: IntensityChain? = nil
+        /// The intensity forecaster (issue 5); `nil` = none (tests that do not need it).
+        public var forecasts: IntensityForecastManager? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
     }
