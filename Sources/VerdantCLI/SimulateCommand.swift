@@ -19,7 +19,7 @@ struct Simulate: ParsableCommand {
     var jobs: String
     @Flag(help: "Jobs whose file does not say may pause: they run in any set of whole slots before the deadline.")
     var interruptible = false
-    @Option(help: "oracle (the trace itself), noisy:X% (trace + Gaussian noise of X% of its mean), naive (seasonal naive 24 h), persistence, or model.")
+    @Option(help: "oracle (the trace itself), noisy:X% (trace + Gaussian noise of X% of its mean), naive (seasonal naive 24 h), persistence, or model (the ridge forecaster, trained only on the trace before each decision).")
     var forecast: String = "oracle"
     @Option(name: .customLong("slot-minutes"), help: "Slot length the trace is averaged to (default 30).")
     var slotMinutes: Int = 30
@@ -178,7 +178,7 @@ enum ForecasterCatalog {
     static func make(_ name: String) -> any IntensityForecaster {
         switch name {
         case "persistence": return PersistenceForecaster()
-        case "model": return SeasonalNaiveForecaster(periodHours: 24)   // replaced by the ridge model when it lands
+        case "model": return RidgeIntensityForecaster()
         default: return SeasonalNaiveForecaster(periodHours: 24)
         }
     }
