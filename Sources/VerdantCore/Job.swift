@@ -174,26 +174,87 @@ public struct KindPolicy: Hashable, Sendable, Codable {
     public var expectedDurationSeconds: Double
     /// Mean power assumed for a job of this kind with no history, for its expected energy.
     public var power: PowerWatts
+    /// Whether jobs of this kind may be paused and resumed (run in any set of whole slots).
+    public var interruptible: Bool
+    /// Longest delay from submission to start (s); nil: only the deadline bounds it; 0: at once.
+    public var maxDelaySeconds: Double?
+    /// Defer only when the plan saves at least this fraction of the run-now carbon (0…1).
+    public var minimumSavingFraction: Double
 
-    public init(expectedDurationSeconds: Double, power: PowerWatts) {
+    public init(expectedDurationSeconds: Double, power: PowerWatts, interruptible: Bool = false,
+                maxDelaySeconds: Double? = nil, minimumSavingFraction: Double = 0) {
         self.expectedDurationSeconds = expectedDurationSeconds
         self.power = power
+        self.interruptible = interruptible
+        self.maxDelaySeconds = maxDelaySeconds
+        self.minimumSavingFraction = minimumSavingFraction
     }
 }
 
-/// A scheduling policy: defaults per job kind.
+/// Which jobs a policy applies to. Empty lists match everything; a job matches when it matches
+/// every non-empty list. Names match exactly or, ending in `*`, by prefix.
+public struct PolicySelector: Hashable, Sendable {
+    public var kinds: [JobKind]
+    public var names: [String]
+    /// User names or numeric uids, as written in the file.
+    public var users: [String]
+
+    public init(kinds: [JobKind] = [], names: [String] = [], users: [String] = []) {
+        self.kinds = kinds
+        self.names = names
+        self.users = users
+    }
+
+    /// Whether a job of `kind`, `name`, submitted by `user` (name) / `uid`, is selected.
+    public func matches(kind: JobKind, name: String, user: String?, uid: UInt32) -> Bool {
+        if !kinds.isEmpty && !kinds.contains(kind) { return false }
+        if !names.isEmpty && !names.contains(where: { $0.hasSuffix("*") ? name.hasPrefix(String($0.dropLast())) : $0 == name }) { return false }
+        if !users.isEmpty && !users.contains(where: { $0 == user || $0 == String(uid) }) { return false }
+        return true
+    }
+
+    /// How specific the selector is (more lists given = more specific), for choosing among policies.
+    public var specificity: Int { (kinds.isEmpty ? 0 : 1) + (names.isEmpty ? 0 : 2) + (users.isEmpty ? 0 : 4) }
+}
+
+/// A scheduling policy: defaults per job kind, which jobs it applies to, the planner's tunables and
+/// the capacity it keeps free.
 public struct SchedulingPolicy: Hashable, Sendable {
     public var name: String
     public var kinds: [JobKind: KindPolicy]
+    public var appliesTo: PolicySelector
+    public var planner: PlannerSettings
+    /// Capacity kept free for work outside Verdant (subtracted from the node's).
+    public var reservation: JobDemand
 
-    public init(name: String, kinds: [JobKind: KindPolicy]) {
+    public init(name: String, kinds: [JobKind: KindPolicy], appliesTo: PolicySelector = PolicySelector(),
+                planner: PlannerSettings = PlannerSettings(), reservation: JobDemand = JobDemand(cores: 0)) {
         self.name = name
         self.kinds = kinds
+        self.appliesTo = appliesTo
+        self.planner = planner
+        self.reservation = reservation
     }
 
     /// The defaults for `kind`.
     public func defaults(for kind: JobKind) -> KindPolicy {
         kinds[kind] ?? KindPolicy(expectedDurationSeconds: 3600, power: PowerWatts(10))
+    }
+
+    /// The node's capacity less this policy's reservation.
+    public func available(of node: NodeCapacity) -> NodeCapacity {
+        NodeCapacity(cores: max(0, node.cores - reservation.cores), memoryBytes: max(0, node.memoryBytes - reservation.memoryBytes),
+                     gpus: max(0, node.gpus - reservation.gpus), maxConcurrentJobs: node.maxConcurrentJobs)
+    }
+
+    /// The policy for a job among `policies`: the most specific that selects it (ties: the first
+    /// listed); nil when none does.
+    public static func select(from policies: [SchedulingPolicy], kind: JobKind, name: String, user: String?, uid: UInt32) -> SchedulingPolicy? {
+        var best: SchedulingPolicy?
+        for p in policies where p.appliesTo.matches(kind: kind, name: name, user: user, uid: uid) {
+            if best == nil || p.appliesTo.specificity > best!.appliesTo.specificity { best = p }
+        }
+        return best
     }
 }
 
