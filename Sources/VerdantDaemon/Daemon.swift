@@ -63,7 +63,7 @@ public enum Daemon {
         }
         let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
         let database = prepared.database
-        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, onExpiry: {
+        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, notifier: notifier, onExpiry: {
             try? database.close()
         })))
         var groupConfiguration = ServiceGroupConfiguration(
