@@ -7,6 +7,7 @@ import VerdantCore
 /// - `POST /v1/jobs` body `SubmitRequest` → `JobView`
 /// - `GET /v1/jobs` → `[JobView]`; `GET /v1/jobs/{id}` → `JobView`
 /// - `POST /v1/jobs/{id}/cancel` → `JobView`
+/// - `GET /v1/jobs/{id}/logs` → `JobLogView`
 /// - `GET /v1/plan` → `[JobView]` of queued and running jobs
 /// - `GET /v1/status` → `StatusView`
 /// - `GET /v1/report?since=T&until=T&by=G&timeline=1` → `EnergyReport`
@@ -240,6 +241,21 @@ public struct JobView: Codable, Sendable, Hashable {
     }
 }
 
+/// `verdant logs ID --json`: a job's output.
+public struct JobLogView: Codable, Sendable, Hashable {
+    public var id: Int64
+    /// Where it came from: `journal:verdant-job-<id>.service` (systemd executor) or `file:<path>` (cgroup executor).
+    public var source: String
+    /// The output, at most the last 1 MiB.
+    public var text: String
+
+    public init(id: Int64, source: String, text: String) {
+        self.id = id
+        self.source = source
+        self.text = text
+    }
+}
+
 /// `verdant status --json`.
 public struct StatusView: Codable, Sendable, Hashable {
     /// The daemon's clock: trace time in replay mode, else UTC wall time.
@@ -347,6 +363,8 @@ public protocol VerdantAPIHandler: Sendable {
     func jobs(caller: Caller) async throws -> [JobView]
     func job(id: Int64, caller: Caller) async throws -> JobView
     func cancel(id: Int64, caller: Caller) async throws -> JobView
+    /// The job's output (journal or log file), for its submitter or root.
+    func logs(id: Int64, caller: Caller) async throws -> JobLogView
     func plan(caller: Caller) async throws -> [JobView]
     func status() async throws -> StatusView
     /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`;

@@ -12,7 +12,7 @@ public struct VerdantCommand: AsyncParsableCommand {
         abstract: "Submit jobs to verdantd and read their plans, energy and carbon.",
         discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
         version: "0.1.0",
-        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self])
+        subcommands: [Submit.self, Jobs.self, Show.self, Logs.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self])
 
     public init() {}
 }
@@ -136,6 +136,18 @@ struct Show: AsyncParsableCommand {
     func run() async throws {
         let job = try await withDaemon { try await global.client.job(id: id) }
         if json { try printJSON(job) } else { print(Tables.detail(job)) }
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A job's output: the journal of its unit (systemd executor) or its log file (cgroup executor).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Job id.") var id: Int64
+    @Flag(help: "Print JSON ({id, source, text}).") var json = false
+
+    func run() async throws {
+        let log = try await withDaemon { try await global.client.logs(id: id) }
+        if json { try printJSON(log) } else { print(log.text, terminator: log.text.hasSuffix("\n") || log.text.isEmpty ? "" : "\n") }
     }
 }
 

@@ -27,6 +27,7 @@ public struct DaemonClient: Sendable {
     public func jobs() async throws -> [JobView] { try await send("GET", APIRoutes.jobs) }
     public func job(id: Int64) async throws -> JobView { try await send("GET", "\(APIRoutes.jobs)/\(id)") }
     public func cancel(id: Int64) async throws -> JobView { try await send("POST", "\(APIRoutes.jobs)/\(id)/cancel") }
+    public func logs(id: Int64) async throws -> JobLogView { try await send("GET", "\(APIRoutes.jobs)/\(id)/logs") }
     public func plan() async throws -> [JobView] { try await send("GET", APIRoutes.plan) }
     public func status() async throws -> StatusView { try await send("GET", APIRoutes.status) }
 

@@ -74,7 +74,7 @@ public enum Daemon {
         if let f = await runtime.forecastManager { services.append(.init(service: ForecastService(forecasts: f))) }
         let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
         let database = prepared.database
-        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, onExpiry: {
+        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, notifier: notifier, onExpiry: {
             try? database.close()
         })))
         var groupConfiguration = ServiceGroupConfiguration(

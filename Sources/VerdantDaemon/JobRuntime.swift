@@ -684,6 +684,24 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
+    public func logs(id: Int64, caller: Caller) async throws -> JobLogView {
+        guard let j = try parts.database.job(id: id), visible(j, to: caller) else {
+            throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
+        }
+        let limit = 1 << 20
+        if j.executor == parts.executor.name, j.executorReference != nil,
+           let out = parts.executor.output(Self.handle(of: j), maxBytes: limit) {
+            return JobLogView(id: id, source: out.source, text: out.text)
+        }
+        guard let path = j.logPath else {
+            throw APIError.conflict("job \(id) has not started yet (\(j.state.rawValue)); no output")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw APIError.notFound("job \(id)'s log \(path) is gone")
+        }
+        return JobLogView(id: id, source: "file:\(path)", text: String(decoding: data.suffix(limit), as: UTF8.self))
+    }
+
     /// SIGKILL for a cancelled job that ignored SIGTERM; nothing when it has ended (its pid may be reused).
     private func killIfStillRunning(id: Int64) {
         guard let r = running[id] else { return }

@@ -66,6 +66,9 @@ public enum APIServer {
         jobs.get(":id") { _, ctx in
             try await respond { try await handler.job(id: try jobID(ctx), caller: try await ctx.caller()) }
         }
+        jobs.get(":id/logs") { _, ctx in
+            try await respond { try await handler.logs(id: try jobID(ctx), caller: try await ctx.caller()) }
+        }
         jobs.post(":id/cancel") { _, ctx in
             try await respond { try await handler.cancel(id: try jobID(ctx), caller: try await ctx.caller()) }
         }
