@@ -116,7 +116,7 @@ public enum Attribution {
         if source == .unavailable {
             energy = .zero
         } else {
-            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: (learned ?? model).idlePower,
+            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: CPUPowerModel.attributionIdlePower(source: source, learned: learned, model: model),
                           jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: nodeBusy)
             energy = s.jobs[0] ?? .zero
         }

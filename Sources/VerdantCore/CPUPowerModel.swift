@@ -67,6 +67,17 @@ public struct CPUPowerModel: Hashable, Sendable, Codable {
     /// c of `tdpCurve`.
     public static let tdpCurveExponent = 1.05
 
+    /// The static power to set aside before sharing an interval's energy by CPU time
+    /// (`Attribution.split`): the learned model's P_idle when there is one; else, for a measured
+    /// interval, 0 W unless the estimate is the configured linear model (`estimate-idle-watts`) — the
+    /// TDP curve's 10 % of TDP is a guess for other CPUs, not this host's floor; for an estimated
+    /// interval, the estimating model's own P_idle.
+    public static func attributionIdlePower(source: EnergySource, learned: CPUPowerModel?, model: CPUPowerModel) -> PowerWatts {
+        if let learned { return learned.idlePower }
+        if source == .measured && model.name.hasPrefix("tdp-curve") { return PowerWatts(0) }
+        return model.idlePower
+    }
+
     /// Power with every CPU busy at the highest frequency (u = q = 1).
     public var maxPower: PowerWatts { PowerWatts(idlePower.watts + dynamicWatts) }
 

@@ -290,7 +290,7 @@ public actor JobRuntime: VerdantAPIHandler {
         if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
             let energy = node.energy ?? .zero
             let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
-                                          idlePower: (learner.model ?? parts.model).idlePower,
+                                          idlePower: CPUPowerModel.attributionIdlePower(source: node.source, learned: learner.model, model: parts.model),
                                           jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
             if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
                 log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])

@@ -105,6 +105,16 @@ import Testing
         #expect(abs(measured.utilisation - 0.5) < 1e-12)
     }
 
+    @Test func attributionIdleIsTheLearnedFloorOrNotATDPGuess() {
+        let tdp = CPUPowerModel.tdpCurve(tdp: PowerWatts(100), label: "t")
+        let lin = CPUPowerModel(idlePower: PowerWatts(18), maxPower: PowerWatts(85), name: "linear-cpu-v1 configured 85 W")
+        let learned = CPUPowerModel(idlePower: PowerWatts(12), dynamicWatts: 40, exponent: 1, frequencyExponent: 0, name: "learned-cpu-v1")
+        #expect(CPUPowerModel.attributionIdlePower(source: .measured, learned: learned, model: tdp) == PowerWatts(12))
+        #expect(CPUPowerModel.attributionIdlePower(source: .measured, learned: nil, model: tdp) == PowerWatts(0))
+        #expect(abs(CPUPowerModel.attributionIdlePower(source: .estimated, learned: nil, model: tdp).watts - 10.04) < 1e-9)
+        #expect(CPUPowerModel.attributionIdlePower(source: .measured, learned: nil, model: lin) == PowerWatts(18))
+    }
+
     @Test func combinedSourceIsHonest() {
         #expect(EnergySource.combined([.measured, .measured]) == .measured)
         #expect(EnergySource.combined([.measured, .estimated]) == .estimated)

@@ -68,10 +68,19 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     }
 
     @Test func estimateFallsBackToEightyFiveWattsForAnUnknownCPU() {
+        // The TDP curve: idle 10.04 % of TDP, full load (0.1004 + 0.7289) × TDP.
         let m = Daemon.estimateModel(configuration: DaemonConfiguration(), cpuModel: "AMD EPYC")
-        #expect(m.maxPower == PowerWatts(85))
+        #expect(abs(m.maxPower.watts - 85 * 0.8293) < 1e-9)
+        #expect(abs(m.idlePower.watts - 85 * 0.1004) < 1e-9)
+        #expect(m.name.hasPrefix("tdp-curve-v1 default TDP 85 W"))
         let known = Daemon.estimateModel(configuration: DaemonConfiguration(), cpuModel: "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz")
-        #expect(known.maxPower == PowerWatts(120))   // its TDP in CodeCarbon's table
+        #expect(abs(known.maxPower.watts - 120 * 0.8293) < 1e-9)   // its TDP in CodeCarbon's table: 120 W
+        // estimate-max-watts selects the linear model.
+        var c = DaemonConfiguration()
+        c.estimateMaxWatts = 60
+        c.estimateIdleWatts = 6
+        let lin = Daemon.estimateModel(configuration: c, cpuModel: "AMD EPYC")
+        #expect(lin.maxPower == PowerWatts(60) && lin.idlePower == PowerWatts(6) && lin.exponent == 1)
     }
 }
 
