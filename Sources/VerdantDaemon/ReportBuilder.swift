@@ -121,11 +121,18 @@ public enum ReportBuilder {
         var energy = [Double?](repeating: nil, count: n)
         var covered = [Double](repeating: 0, count: n)
         // Seconds are per zone; the node's covered time is that of its best-covered zone.
-        var coveredByZone: [String: [Double]] = [:]
+        var zoneIndex: [String: Int] = [:]
+        var coveredByZone: [[Double]] = []
         for p in try db.energyPieces(from: from, to: to, coarsest: b >= 3600 ? 3600 : 60) where isTopLevel(p.zone) {
             // A piece longer than a bucket (a long sample interval) is spread over the buckets it
             // overlaps, in proportion to the overlap.
             let a = p.start.timeIntervalSince1970, z = a + max(p.seconds, 1e-9)
+            let zi: Int
+            if let i = zoneIndex[p.zone] { zi = i } else {
+                zi = coveredByZone.count
+                zoneIndex[p.zone] = zi
+                coveredByZone.append([Double](repeating: 0, count: n))
+            }
             var k = max(0, Int(floor((a - t0) / b)))
             while k < n {
                 let lo = t0 + Double(k) * b, hi = lo + b
@@ -133,12 +140,12 @@ public enum ReportBuilder {
                 let share = (min(z, hi) - max(a, lo)) / (z - a)
                 if share > 0 {
                     if let e = p.energyJoules { energy[k] = (energy[k] ?? 0) + e * share }
-                    coveredByZone[p.zone, default: [Double](repeating: 0, count: n)][k] += p.okSeconds * share
+                    coveredByZone[zi][k] += p.okSeconds * share
                 }
                 k += 1
             }
         }
-        for c in coveredByZone.values { for k in 0..<n { covered[k] = max(covered[k], c[k]) } }
+        for c in coveredByZone { for k in 0..<n { covered[k] = max(covered[k], c[k]) } }
         // The newest forecast issued for each slot, where any is stored.
         var forecasts: [IntensitySlot] = []
         var seen = Set<Date>()

@@ -12,7 +12,8 @@
 // its raw rows are deleted by retention all the same. The last RAW_DAYS are ingested at 1 Hz in
 // 5 s batches, as the sampler flushes, and give the ingest throughput.
 //
-// Usage: verdant-bench [--days 365] [--raw-days 7] [--zones 8] [--jobs 20000] [--dir DIR] [--smoke]
+// Usage: verdant-bench [--days 365] [--raw-days 7 | --raw-hours H] [--zones 8] [--jobs 20000] [--dir DIR]
+//        [--smoke: 3 days, 2 h raw, 200 jobs]
 import Foundation
 import VerdantAPI
 import VerdantCore
@@ -28,7 +29,9 @@ func arg(_ name: String, _ def: Int) -> Int {
 }
 let smoke = CommandLine.arguments.contains("--smoke")
 let days = arg("--days", smoke ? 3 : 365)
-let rawDays = min(days, arg("--raw-days", smoke ? 1 : 7))
+let rawDays = min(days, arg("--raw-days", 7))
+/// The raw window in hours (default: --raw-days); the smoke run keeps 2 h so that it ends in a minute.
+let rawHours = min(days * 24, arg("--raw-hours", smoke ? 2 : rawDays * 24))
 let zoneCount = arg("--zones", 8)
 let jobCount = arg("--jobs", smoke ? 200 : 20000)
 let dir: String = {
@@ -49,9 +52,9 @@ func monoSeconds() -> Double {
 
 let end = ISO8601.parse("2025-01-01T00:00:00Z")!
 let start = end.addingTimeInterval(-Double(days) * 86400)
-let rawStart = end.addingTimeInterval(-Double(rawDays) * 86400)
+let rawStart = end.addingTimeInterval(-Double(rawHours) * 3600)
 let zones = (0..<zoneCount).map { k in k < 2 ? "intel-rapl:\(k)" : "intel-rapl:\(k % 2):\(k / 2 - 1)" }
-print("verdant-bench: \(days) days, \(rawDays) of them raw at 1 Hz, \(zoneCount) zones, \(jobCount) jobs, in \(dbPath)")
+print("verdant-bench: \(days) days, the last \(rawHours) h of them raw at 1 Hz, \(zoneCount) zones, \(jobCount) jobs, in \(dbPath)")
 
 /// Node power in W for a zone at time t: a daily cycle, so sums are not trivial.
 func watts(_ zone: Int, _ t: Double) -> Double { 10 + Double(zone) + 5 * sin(t / 86400 * 2 * .pi) }
@@ -87,7 +90,7 @@ while a < rawStart.timeIntervalSince1970 {
     historyRows += batch.count
     try db.rollUp()
     a += 3600
-    if Int(a) % 86400 == 0 { try db.pruneRaw(olderThan: Date(timeIntervalSince1970: a - Double(rawDays) * 86400)) }
+    if Int(a) % 86400 == 0 { try db.pruneRaw(olderThan: Date(timeIntervalSince1970: a - Double(rawHours) * 3600)) }
 }
 let historySeconds = monoSeconds() - t0
 print(String(format: "history: %d minute samples ingested and rolled up in %.1f s (%.0f rows/s)", historyRows, historySeconds, Double(historyRows) / max(historySeconds, 1e-9)))
