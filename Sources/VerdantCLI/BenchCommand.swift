@@ -17,8 +17,9 @@ struct BenchPlan: ParsableCommand {
         discussion: """
             Targets (issue 6): 10,000 jobs over 7 days at 5 min planned in under 100 ms, memory under 100 MB, \
             re-planning after one new job in under 5 ms. Jobs: seeded random earliest start in the first day, \
-            duration 5 min to 6 h, deadline up to the end of the forecast, one job in five interruptible, \
-            1–8 cores, 0–16 GiB, one in ten with a GPU; node: 256 cores, 1 TiB, 8 GPUs, 500 concurrent jobs.
+            duration 5 min to 3 h, deadline up to the end of the forecast, one job in five interruptible, \
+            1–4 cores, 0–8 GiB, one in ten with a GPU; node: 1,024 cores, 4 TiB, 32 GPUs, 2,000 concurrent jobs \
+            (about a fifth of its core-hours asked for, so the cheap hours fill up and capacity binds).
             """)
 
     @Option(help: "Pending jobs (default 10000).") var jobs = 10_000
@@ -42,18 +43,18 @@ struct BenchPlan: ParsableCommand {
                                 upperGramsPerKWh: values.map { $0.map { $0 * 1.1 } })
         func randomJob(_ id: Int) -> PlannerJob {
             let e = origin.addingTimeInterval(Double(g.next() % 288) * 300)
-            let d = Double(1 + g.next() % 72) * 300
+            let d = Double(1 + g.next() % 36) * 300
             let horizon = grid.end.timeIntervalSince(e) - d
             let slack = Double(g.next() % UInt64(max(1, horizon))) 
             return PlannerJob(id: Int64(id), earliestStart: e, deadline: e.addingTimeInterval(d + slack), durationSeconds: d,
                               durationUncertaintySeconds: d * 0.1, powerWatts: Double(20 + g.next() % 300),
                               interruptible: g.next() % 5 == 0,
-                              demand: JobDemand(cores: Double(1 + g.next() % 8), memoryBytes: Double(g.next() % 17) * 1_073_741_824,
+                              demand: JobDemand(cores: Double(1 + g.next() % 4), memoryBytes: Double(g.next() % 9) * 1_073_741_824,
                                                 gpus: g.next() % 10 == 0 ? 1 : 0))
         }
         let queue = (0..<jobs).map(randomJob)
         let extra = randomJob(jobs)
-        let capacity = NodeCapacity(cores: 256, memoryBytes: 1_099_511_627_776, gpus: 8, maxConcurrentJobs: 500)
+        let capacity = NodeCapacity(cores: 1024, memoryBytes: 4 * 1_099_511_627_776, gpus: 32, maxConcurrentJobs: 2000)
         let clock = ContinuousClock()
         var planTimes: [Double] = [], addTimes: [Double] = []
         var last: [SlotPlan] = []

@@ -75,7 +75,7 @@ struct Simulate: ParsableCommand {
             sim.outage = sim.slot(of: a)..<Int((b.timeIntervalSince(origin) / slotSeconds).rounded(.up))
         }
         let choice = try ForecastChoice(forecast)
-        let forecaster = choice.make(sim: sim, seed: seed)
+        let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: inside.map(sim.horizonSlots).max() ?? 1)
         let progress = isatty(2) == 1 && !json
         let result = sim.run(jobs: inside, interruptible: interruptible, forecast: forecaster) { done, total in
             if progress && (done % 50 == 0 || done == total) {
@@ -152,19 +152,23 @@ enum ForecastChoice {
         }
     }
 
-    func make(sim: ScenarioSimulation, seed: UInt64) -> (Int, Int) -> SimulatedForecast {
+    func make(sim: ScenarioSimulation, seed: UInt64, maxHorizonSlots: Int) -> (Int, Int) -> SimulatedForecast {
         switch self {
         case .oracle: return sim.oracleForecast
         case let .noisy(f): return sim.noisyForecast(fraction: f, seed: seed)
         case let .forecaster(n):
             let model = ForecasterCatalog.make(n)
             let slotSeconds = Int(sim.slotSeconds)
+            // One horizon for every call (the longest job window), so a model trained per horizon
+            // step retrains on its own schedule only, not whenever a longer window comes.
+            let horizon = maxHorizonSlots
             return { s0, h in
                 let history = sim.history(before: s0)
                 guard IntensityForecasting.knownCount(history) > 0 else {
                     return SimulatedForecast(intensityGramsPerKWh: Array(repeating: nil, count: h))
                 }
-                let points = model.forecast(history: history, origin: sim.time(ofSlot: s0), slotSeconds: slotSeconds, horizonSlots: h)
+                let points = model.forecast(history: history, origin: sim.time(ofSlot: s0), slotSeconds: slotSeconds,
+                                            horizonSlots: max(h, horizon)).prefix(h)
                 return SimulatedForecast(intensityGramsPerKWh: points.map { $0.intensityGramsPerKWh },
                                          upperGramsPerKWh: points.map { $0.upperGramsPerKWh })
             }
