@@ -78,6 +78,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantExecutorTests", dependencies: ["VerdantExecutor", "VerdantCore"]),
         .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [

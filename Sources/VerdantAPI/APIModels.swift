@@ -31,17 +31,28 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
+    /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits.
+    public var cores: Int?
+    public var gpus: Int?
+    /// Never sent by `verdant`: the job's user is the caller's `SO_PEERCRED` identity. A request that
+    /// names another uid or gid here is refused (403), not silently corrected.
+    public var uid: UInt32?
+    public var gid: UInt32?
+
     /// Declared size fields (`--size epochs=10`): name → number > 0; absent or `null` = none.
     public var sizes: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment, sizes
+        case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String], sizes: [String: Double]? = nil) {
+                workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil,
+                sizes: [String: Double]? = nil) {
+        self.cores = cores
+        self.gpus = gpus
         self.sizes = sizes
         self.name = name
         self.kind = kind
@@ -242,7 +253,11 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var running: Int
     /// Energy samples stored so far.
     public var samples: Int
+    /// Where job cgroups go (the executor's detail line).
     public var cgroup: String
+    /// The job executor in use: `systemd` (transient units over sd-bus), `cgroup` (child processes in
+    /// cgroups), `slurm` (absent from older daemons).
+    public var executor: String?
     /// Every energy source (`perf-power`, `powercap`, `estimate`) with its state (`in use`,
     /// `available`, `standby`, `unavailable: <reason>`) and detail or fix.
     public var sources: [SourceStatus]
@@ -250,7 +265,7 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var intensityKind: String?
 
     enum CodingKeys: String, CodingKey {
-        case now, version, sensors, intensity, queued, running, samples, cgroup, sources
+        case now, version, sensors, intensity, queued, running, samples, cgroup, sources, executor
         case intensityKind = "intensity_kind"
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"
@@ -263,7 +278,8 @@ public struct StatusView: Codable, Sendable, Hashable {
     public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
                 energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
                 intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String,
-                intensityKind: String? = nil) {
+                executor: String? = nil, intensityKind: String? = nil) {
+        self.executor = executor
         self.intensityKind = intensityKind
         self.now = now
         self.replaySpeed = replaySpeed

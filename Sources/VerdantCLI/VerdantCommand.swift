@@ -60,6 +60,10 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .customLong("expected-duration"),
             help: "How long the job runs (30m, 2h): the cold start, used until the job has a finished run. Default: the kind's policy.")
     var expectedDuration: String?
+    @Option(help: "Cores the job needs (checked against the daemon's max-cores-per-job).")
+    var cores: Int?
+    @Option(help: "GPUs the job needs (checked against the daemon's max-gpus-per-job).")
+    var gpus: Int?
     @Option(name: .customLong("size"), parsing: .singleValue,
             help: ArgumentHelp("A size field the job's work scales with, NAME=VALUE (repeatable), e.g. --size epochs=10.",
                                discussion: "Earlier runs with the same name, kind, command and size names predict its energy and duration, scaled with the product of the sizes.",
@@ -105,14 +109,14 @@ struct Submit: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env, sizes: try sizes())
+                                    environment: env, cores: cores, gpus: gpus, sizes: try sizes())
         let job = try await withDaemon { try await global.client.submit(request) }
         if json { try printJSON(job) } else { print(job.id) }
     }
 }
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List your jobs (root sees all).")
+    static let configuration = CommandConfiguration(abstract: "List your jobs (root and the admin group see all).")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 
@@ -171,6 +175,7 @@ struct Status: AsyncParsableCommand {
             now:        \(ISO8601.string(s.now))\(replay)
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
             sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
+            executor:   \(s.executor ?? "cgroup")
             cgroup:     \(s.cgroup)
             intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityKind.map { " [\($0) signal]" } ?? "")\(s.intensityIsFallback && !s.intensitySource.hasPrefix("static") ? " (fallback: no point covers now)" : "")
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored

@@ -75,7 +75,13 @@ public enum Daemon {
 
         let db: VerdantDatabase
         do {
-            db = try VerdantDatabase(path: c.stateDirectory + "/verdant.sqlite")
+            let opened = try VerdantDatabase.open(path: c.stateDirectory + "/verdant.sqlite")
+            db = opened.database
+            if let r = opened.recovery {
+                // Keep running on a new database rather than crash-loop; the old file is kept for forensics.
+                logger.error("the database failed its integrity check: moved aside, a new empty database was created",
+                             metadata: ["moved_to": "\(r.movedTo)", "problem": "\(r.problem)"])
+            }
         } catch {
             throw StartupError(description: "cannot open the database in \(c.stateDirectory): \(error)")
         }
@@ -142,7 +148,7 @@ public enum Daemon {
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock))
+            intensityChain: chain, stateLock: lock, access: AccessPolicy(configuration: c.access)))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

@@ -51,6 +51,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
+    @OptionGroup var accessOptions: AccessOptions
 
     public init() {}
 
@@ -99,6 +100,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = logLevel { c.logLevel = v }
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
+        try accessOptions.apply(to: &c)
         return c
     }
 

@@ -44,12 +44,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
+    /// Admin group and per-user limits (issue 10; keys in `AccessConfiguration.keys`).
+    public var access = AccessConfiguration()
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
-        + IntensityChainConfiguration.keys
+        + IntensityChainConfiguration.keys + AccessConfiguration.keys
 
     public init() {}
 
@@ -103,5 +105,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
             logLevel = v
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
+        try access.apply(f, file: file)
     }
 }
