@@ -43,7 +43,7 @@ let package = Package(
             "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
-        .target(name: "VerdantSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
             "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),

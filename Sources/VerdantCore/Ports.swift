@@ -157,4 +157,12 @@ public protocol JobExecutor: Sendable {
     func resume(_ handle: JobExecutorHandle) throws
     /// Finds a job a previous daemon instance recorded as running with `handle`.
     func adopt(_ handle: JobExecutorHandle) -> JobAdoption
+    /// Whether jobs keep running when the daemon stops (systemd units, Slurm jobs): then shutdown
+    /// leaves them running and the next start re-adopts them; else (the cgroup executor's children)
+    /// shutdown stops them and records them as lost.
+    var jobsOutliveDaemon: Bool { get }
+}
+
+extension JobExecutor {
+    public var jobsOutliveDaemon: Bool { false }
 }

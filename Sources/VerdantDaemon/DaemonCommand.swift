@@ -38,6 +38,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     var procRoot: String?
     @Option(name: .customLong("cgroup-root"), help: "Root of the cgroup mounts.")
     var cgroupRoot: String?
+    @Option(name: .customLong("executor"), help: "How jobs run: auto (systemd when the host runs it, else cgroup), systemd, cgroup.")
+    var executor: String?
     @Option(name: .customLong("sample-interval"), help: "Sampler period (e.g. 1s, 0.2s).")
     var sampleInterval: String?
     @Option(name: .customLong("flush-interval"), help: "How often buffered samples are written (e.g. 5s).")
@@ -86,6 +88,10 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = perfPowerRoot { c.perfPowerRoot = v }
         if let v = procRoot { c.procRoot = v }
         if let v = cgroupRoot { c.cgroupRoot = v }
+        if let v = executor {
+            guard ["auto", "systemd", "cgroup"].contains(v) else { throw ValidationError("--executor must be auto, systemd or cgroup, got '\(v)'") }
+            c.executor = v
+        }
         if let v = sampleInterval {
             guard let s = DurationSyntax.parseSeconds(v) else { throw ValidationError("--sample-interval must be a duration such as 1s or 0.2s") }
             c.sampleIntervalSeconds = s

@@ -42,6 +42,19 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var estimateIdleWatts: Double = 0
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` (`log-level`).
     public var logLevel: String = "info"
+    /// How jobs run (`executor`): `auto` = `systemd` (transient units over sd-bus) when the host runs
+    /// systemd (`sd_booted`), else `cgroup` (child processes in cgroups); or `systemd` / `cgroup` outright.
+    public var executor: String = "auto"
+    /// Debug switch (`debug-stall-file`): when this file appears, the sampler deletes it and stalls for
+    /// good (no samples, no watchdog pings), as a wedged sensor read would; for testing the watchdog.
+    public var debugStallFile: String?
+    /// Debug switch (`debug-hung-component`): runs a component that ignores shutdown and cancellation,
+    /// for testing that shutdown stays bounded.
+    public var debugHungComponent: Bool = false
+    /// Seconds the service group waits for components to finish after SIGTERM before cancelling them
+    /// (`shutdown-grace`), then as long again for cancelled ones before exiting anyway. Keep twice it
+    /// plus the jobs' stop time below the unit's `TimeoutStopSec=`.
+    public var shutdownGraceSeconds: Double = 10
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
     /// Admin group and per-user limits (issue 10; keys in `AccessConfiguration.keys`).
@@ -50,7 +63,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
-                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
+                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
+                              "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace"]
         + IntensityChainConfiguration.keys + AccessConfiguration.keys
 
     public init() {}
@@ -104,6 +118,20 @@ public struct DaemonConfiguration: Sendable, Equatable {
             }
             logLevel = v
         }
+        if let v = try f.string("executor") {
+            guard ["auto", "systemd", "cgroup"].contains(v) else {
+                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be auto, systemd or cgroup, got '\(v)'")
+            }
+            executor = v
+        }
+        if let v = try f.string("debug-stall-file") { debugStallFile = v.isEmpty ? nil : v }
+        if let v = try f.string("debug-hung-component") {
+            guard let b = Bool(v) else {
+                throw ConfigurationError(file: file, line: f.line("debug-hung-component"), message: "'debug-hung-component' must be true or false")
+            }
+            debugHungComponent = b
+        }
+        if let v = try f.seconds("shutdown-grace") { shutdownGraceSeconds = v }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
         try access.apply(f, file: file)
     }

@@ -164,6 +164,15 @@ public actor JobRuntime: VerdantAPIHandler {
     /// as `lost` with the reason, and writes everything buffered. Called on SIGTERM/SIGINT.
     public func shutdown(graceSeconds: Double = 5) async {
         shuttingDown = true
+        if parts.executor.jobsOutliveDaemon {
+            // Units (or batch jobs) keep running and stay recorded as running; the next start re-adopts them.
+            if !running.isEmpty {
+                log.notice("jobs keep running under the executor; the next start re-adopts them",
+                           metadata: ["executor": "\(parts.executor.name)", "jobs": "\(running.keys.sorted())"])
+            }
+            flush(force: true)
+            return
+        }
         for (id, var r) in running {
             r.stopping = (.lost, "verdantd shut down (SIGTERM/SIGINT) while the job ran; the job was terminated")
             running[id] = r

@@ -117,6 +117,25 @@ public enum CgroupFreezer {
         }
     }
 
+    /// Freezes (or thaws) processes that live outside Verdant's job cgroups (a systemd unit on a cgroup
+    /// v1 host, where systemd cannot freeze) in the v1 freezer cgroup `verdant/<name>`.
+    /// - Throws: `JobExecutorError` when there is no v1 freezer or it cannot be written.
+    public static func setFrozen(processes pids: [Int32], name: String, frozen: Bool) throws {
+        let dir = v1FreezerMount + "/verdant/" + name
+        if frozen {
+            guard FileManager.default.fileExists(atPath: v1FreezerMount + "/cgroup.procs") else {
+                throw JobExecutorError("no cgroup v1 freezer at \(v1FreezerMount) to freeze \(name)")
+            }
+            for d in [v1FreezerMount + "/verdant", dir] where mkdir(d, 0o755) != 0 && errno != EEXIST {
+                throw JobExecutorError("cannot create freezer cgroup \(d): \(String(cString: strerror(errno)))")
+            }
+            for p in pids { try? write("\(p)", to: dir + "/cgroup.procs") }
+            try write("FROZEN", to: dir + "/freezer.state")
+        } else if FileManager.default.fileExists(atPath: dir) {
+            try write("THAWED", to: dir + "/freezer.state")
+        }
+    }
+
     /// The freezer state: `true` when frozen (v2 `cgroup.freeze` is 1, v1 `freezer.state` is FROZEN or FREEZING).
     public static func isFrozen(_ cg: JobCgroup) -> Bool {
         switch cg.layout {

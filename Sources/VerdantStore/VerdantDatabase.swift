@@ -233,6 +233,10 @@ public final class VerdantDatabase: Sendable {
         return m
     }
 
+    /// Closes the database (checkpoints the WAL); later calls throw. Called once at shutdown.
+    /// - Throws: GRDB's error when a statement is still running.
+    public func close() throws { try pool.close() }
+
     /// Runs `body` in one IMMEDIATE write transaction; `durable` commits it with `synchronous = FULL`
     /// (the WAL is synced at the commit itself, so the transaction survives a power loss too).
     public func write<T: Sendable>(durable: Bool = false, _ body: @Sendable (Database) throws -> T) throws -> T {
