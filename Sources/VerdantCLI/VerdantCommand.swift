@@ -51,7 +51,7 @@ struct Submit: AsyncParsableCommand {
         discussion: "Example: verdant submit --name digits-train --kind training --deadline 12h --expected-duration 1h -- python3 train.py")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Job name; earlier runs with the same name give its expected duration and energy.")
+    @Option(help: "Job name; earlier runs with the same name and kind predict its duration and energy.")
     var name: String?
     @Option(help: "inference, training or batch (default: batch).")
     var kind: String?

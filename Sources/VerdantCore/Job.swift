@@ -270,12 +270,14 @@ extension Job {
         predictionRuns = p.runs
     }
 
-    /// Records the measured duration and the prediction errors of a job that has ended: called once
-    /// `startedAt`, `endedAt` and `energy` are final. A job that never started records nothing.
+    /// Records the measured duration of a job that has ended and, when it succeeded, the prediction
+    /// errors: called once `state`, `startedAt`, `endedAt` and `energy` are final. A job that never
+    /// started records nothing; a failed, cancelled or lost run stopped early, so its errors stay `nil`.
     public mutating func recordPredictionErrors() {
         guard let s = startedAt, let e = endedAt else { return }
         let d = e.timeIntervalSince(s)
         durationSeconds = d
+        guard state == .succeeded else { return }
         durationErrorPercent = predictionErrorPercent(predicted: expectedDurationSeconds, measured: d)
         energyErrorPercent = predictionErrorPercent(predicted: expectedEnergy.joules, measured: energy?.joules)
     }

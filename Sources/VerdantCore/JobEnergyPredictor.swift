@@ -109,13 +109,14 @@ public struct PredictorRun: Sendable, Hashable {
     }
 
     /// The run of a finished job, or `nil` when it cannot teach anything: only `succeeded` jobs with a
-    /// start, an end, a duration > 0 and an energy > 0 count (a failed run stopped early; energy that
-    /// was not measured is `nil`, never 0).
+    /// measured duration (`durationSeconds`, recorded when the daemon saw the job end) > 0 and an
+    /// energy > 0 count. A failed run stopped early; energy that was not measured is `nil`, never 0;
+    /// a job that ended while verdantd was away has only part of its energy and no measured duration.
     public init?(job: Job) {
-        guard job.state == .succeeded, let s = job.startedAt, let e = job.endedAt, let energy = job.energy,
-              energy.joules > 0, e.timeIntervalSince(s) > 0 else { return nil }
+        guard job.state == .succeeded, let d = job.durationSeconds, d > 0, let energy = job.energy,
+              energy.joules > 0 else { return nil }
         self.init(signature: JobSignature(name: job.name, kind: job.kind, command: job.command, sizes: job.sizes),
-                  sizes: job.sizes, durationSeconds: e.timeIntervalSince(s), energy: energy)
+                  sizes: job.sizes, durationSeconds: d, energy: energy)
     }
 }
 

@@ -148,8 +148,18 @@ import Testing
         #expect(j.durationErrorPercent == 25)    // (10 − 8) / 8
         #expect(j.energyErrorPercent == 20)      // (120 − 100) / 100
         #expect(PredictorRun(job: j)?.durationSeconds == 8)
+        var away = j                              // ended while verdantd was away: end not observed
+        away.durationSeconds = nil
+        #expect(PredictorRun(job: away) == nil)
         var failed = j
         failed.state = .failed
+        failed.durationSeconds = nil
+        failed.energyErrorPercent = nil
+        failed.durationErrorPercent = nil
+        failed.endedAt = t0.addingTimeInterval(3)
+        failed.recordPredictionErrors()
+        #expect(failed.durationSeconds == 3)      // measured, but a run that stopped early has no error
+        #expect(failed.energyErrorPercent == nil && failed.durationErrorPercent == nil)
         #expect(PredictorRun(job: failed) == nil)
         var unmeasured = j
         unmeasured.energy = nil

@@ -38,6 +38,7 @@ import VerdantCore
             j.carbon = CarbonGrams(0.0411)
             j.executor = "systemd"
             j.executorReference = "verdant-job-\(id).service"
+            j.recordPredictionErrors()
             try db.update(j)
         }
         let db = try VerdantDatabase(path: path)

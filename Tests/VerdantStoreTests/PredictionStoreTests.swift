@@ -14,6 +14,14 @@ import VerdantCore
         return dir.appendingPathComponent("verdant.sqlite").path
     }
 
+    @Test func v3ComesAfterTheFrozenV2() throws {
+        let db = try VerdantDatabase(path: tempPath())
+        let applied = try db.pool.read { try VerdantDatabase.migrator.appliedMigrations($0) }
+        let v2 = try #require(applied.firstIndex(of: "v2-intensity-provenance"))
+        let v3 = try #require(applied.firstIndex(of: "v3-job-energy-predictions"))
+        #expect(v3 > v2)
+    }
+
     @Test func predictionFieldsRoundTrip() throws {
         let path = tempPath()
         let plan = JobPlan(plannedStart: t0, latestStart: t0.addingTimeInterval(3600), plannedIntensity: IntensityGramsPerKWh(100),
