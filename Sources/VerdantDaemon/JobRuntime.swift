@@ -287,6 +287,16 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
+        // Write-ahead: the job leaves the queue on disk before it is launched, so a daemon killed
+        // between the launch and the next write never launches it a second time after a restart
+        // (recovery records it as lost instead). Not written = not launched; retried at the next tick.
+        job.state = .running
+        do {
+            try parts.database.update(job)
+        } catch {
+            log.error("cannot record a job as starting; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            return false
+        }
         let request = LaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
                                     environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
         let process: LaunchedProcess

@@ -13,7 +13,8 @@ import Glibc
 /// energy sample or job interval overlaps another, and no job ran twice (each job appends its name to
 /// a marker file when it starts).
 ///
-/// Cycles: `VERDANT_KILL_CYCLES` (default 100); `scripts/kill-test` runs it alone.
+/// Cycles: `VERDANT_KILL_CYCLES` (default 40 in the test run, about 3.4 s each on a loaded 2-core
+/// machine); `scripts/kill-test` runs the 100 cycles of issue 10 alone.
 @Suite(.serialized) struct CrashRestartTests {
     struct Snapshot {
         var states: [Int64: String] = [:]
@@ -33,7 +34,7 @@ import Glibc
     }
 
     @Test func kill9AtRandomMomentsUnderLoadLosesNothing() throws {
-        let cycles = Int(ProcessInfo.processInfo.environment["VERDANT_KILL_CYCLES"] ?? "") ?? 100
+        let cycles = Int(ProcessInfo.processInfo.environment["VERDANT_KILL_CYCLES"] ?? "") ?? 40
         let dir = temporaryDirectory("kill9")
         let state = dir.appendingPathComponent("state")
         let markers = dir.appendingPathComponent("markers")
