@@ -97,7 +97,9 @@ let package = Package(
         .testTarget(name: "VerdantDaemonTests", dependencies: [
             "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "VerdantEndToEndTests", dependencies: ["VerdantCore", "verdantd", "verdant"]),
+        .testTarget(name: "VerdantEndToEndTests", dependencies: [
+            "VerdantCore", "VerdantStore", .product(name: "GRDB", package: "GRDB.swift"), "verdantd", "verdant",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -415,6 +415,17 @@ public actor JobRuntime: VerdantAPIHandler {
         let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
+        // Write-ahead: the job leaves the queue on disk before it is launched, so a daemon killed
+        // between the launch and the next write never launches it a second time after a restart
+        // (recovery records it as lost instead). Not written = not launched; retried at the next tick.
+        job.state = .running
+        do {
+            try parts.database.update(job)
+        } catch {
+            gpuAllocator.release(job: id)
+            log.error("cannot record a job as starting; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            return false
+        }
         let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
         let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
                                        environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
