@@ -561,10 +561,6 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             kind = .batch
         }
-        if let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
-            throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
-                : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
-        }
         let name = r.name ?? URL(fileURLWithPath: exe).lastPathComponent
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters") }
         var given: Double?
@@ -586,6 +582,11 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let queuedByCaller = try parts.database.jobs(states: [.queued]).filter { $0.uid == caller.uid }.count
         try parts.access.check(r, caller: caller, deadline: deadline, now: now, queuedByCaller: queuedByCaller)
+        // After the per-user limits, so a request over a limit is refused naming that limit.
+        if let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
+            throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
+                : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
+        }
         let sizes = r.sizes ?? [:]
         do {
             try JobSizeSyntax.validate(sizes)
