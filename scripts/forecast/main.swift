@@ -1,6 +1,6 @@
 // A stand-alone, optimised build of `verdant forecast eval --json` over VerdantCore only, for machines
 // where a release build of the whole CLI is too slow. Same code path (ForecastTraceText, ForecastBacktest,
-// RidgeIntensityForecaster), same numbers. Built by scripts/forecast-report --direct.
+// RidgeIntensityForecaster), same numbers. Built by scripts/forecast-report --direct (as main.swift).
 import Foundation
 
 let args = CommandLine.arguments.dropFirst()
