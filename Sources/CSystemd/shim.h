@@ -6,6 +6,9 @@
 #include <systemd/sd-journal.h>
 #include <systemd/sd-bus.h>
 #include <sys/uio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -263,4 +266,26 @@ static inline int verdant_manager_version(sd_bus *bus, char *out, size_t len, ch
     if (r < 0) verdant_bus_error_text(&e, r, msg, msglen);
     sd_bus_error_free(&e);
     return r;
+}
+
+/// Socket activation (sd_listen_fds(3)): the number of descriptors systemd passed, starting at
+/// SD_LISTEN_FDS_START (3); 0 when LISTEN_FDS is unset or LISTEN_PID is not this process. With
+/// unset_environment, LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES are removed so children (jobs) never see
+/// them; the descriptors get FD_CLOEXEC.
+static inline int verdant_listen_fds(int unset_environment) { return sd_listen_fds(unset_environment); }
+
+/// 1 when fd is an AF_UNIX SOCK_STREAM socket in the listening state (sd_is_socket_unix(3)), 0 when
+/// not, <0 on error. Its bound path (NUL-terminated; empty if unnamed or abstract) is copied to path.
+static inline int verdant_listening_unix_socket(int fd, char *path, size_t len) {
+    int r = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0);
+    if (r <= 0) return r;
+    if (path && len) {
+        struct sockaddr_un a;
+        socklen_t n = sizeof a;
+        memset(&a, 0, sizeof a);
+        path[0] = 0;
+        if (getsockname(fd, (struct sockaddr *)&a, &n) == 0 && n > offsetof(struct sockaddr_un, sun_path) && a.sun_path[0])
+            snprintf(path, len, "%.*s", (int)(n - offsetof(struct sockaddr_un, sun_path)), a.sun_path);
+    }
+    return 1;
 }

@@ -28,6 +28,14 @@ public enum Daemon {
         // A SIGTERM during start-up (before the service group handles signals) is remembered, and the
         // daemon exits cleanly right after start-up instead of dying half-way.
         let early = EarlyStop()
+        // Socket activation (verdantd.socket): taken before anything starts children, which must not
+        // inherit LISTEN_FDS/LISTEN_PID.
+        let activated: ActivatedSocket?
+        do {
+            activated = try SocketActivation.inheritedListeningSocket()
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
         let prepared = try await prepare(configuration: c, logger: logger)
         let notifier = SystemdNotifier()
         let runtime = prepared.runtime
@@ -39,8 +47,16 @@ public enum Daemon {
             return
         }
         early.cancel()
+        let socketPath = (c.stateDirectory as NSString).appendingPathComponent(APIRoutes.socketName)
+        if let activated {
+            logger.notice("API socket from systemd socket activation", metadata: ["socket": "\(activated.path)", "fd": "\(activated.fileDescriptor)"])
+            if activated.path != URL(fileURLWithPath: socketPath).standardizedFileURL.path && activated.path != socketPath {
+                logger.warning("the activated socket is not where verdant looks for it: set ListenStream= in verdantd.socket to the state folder's socket",
+                               metadata: ["socket": "\(activated.path)", "expected": "\(socketPath)"])
+            }
+        }
         let api = APIServer.application(
-            socketPath: (c.stateDirectory as NSString).appendingPathComponent(APIRoutes.socketName),
+            socketPath: socketPath, inheritedSocket: activated?.fileDescriptor,
             handler: runtime, logger: logger,
             onRunning: {
                 let line = await runtime.statusLine()
@@ -169,16 +185,7 @@ public enum Daemon {
         for s in sensor.sourceStatuses {
             logger.info("energy source \(s.name): \(s.status)", metadata: ["detail": "\(s.detail)"])
         }
-        var layout = CgroupLayout.detect(root: c.cgroupRoot)
-        if let l = layout, (mkdir(l.parentDirectory, 0o755) != 0 && errno != EEXIST) || access(l.parentDirectory, W_OK) != 0 {
-            logger.warning("cannot create job cgroups (run verdantd as root); job CPU time will come from wait4 rusage",
-                           metadata: ["cgroup.path": "\(l.parentDirectory)", "errno": "\(errno)"])
-            layout = nil
-        } else if layout == nil {
-            logger.warning("no usable cgroup hierarchy; job CPU time will come from wait4 rusage")
-        }
-
-        let executor = try chooseExecutor(configuration: c, layout: layout, stateDirectory: stateDirectory, logger: logger)
+        let executor = try chooseExecutor(configuration: c, stateDirectory: stateDirectory, logger: logger)
         // The power model learned from this host's counters in an earlier run (issue 3), if any.
         let learned: CPUPowerModel?
         do {
@@ -220,10 +227,15 @@ public enum Daemon {
     /// `executor: auto` takes `systemd` when the host runs systemd and its bus answers, else `cgroup`;
     /// the choice and its reason are logged (and shown by `verdant status`).
     /// - Throws: `StartupError` when `executor: systemd` is asked for and systemd does not answer.
-    static func chooseExecutor(configuration c: DaemonConfiguration, layout: CgroupLayout?, stateDirectory: String,
+    static func chooseExecutor(configuration c: DaemonConfiguration, stateDirectory: String,
                                logger: Logger) throws -> any JobExecutor {
-        let cgroup = ProcessExecutor(layout: layout, instance: stateDirectory)
+        // Built only when chosen: its cgroup checks (and their warnings) concern the cgroup executor alone;
+        // with the systemd executor, systemd creates the job cgroups.
+        func cgroupExecutor() -> ProcessExecutor {
+            ProcessExecutor(layout: jobCgroupLayout(configuration: c, logger: logger), instance: stateDirectory)
+        }
         if c.executor == "cgroup" {
+            let cgroup = cgroupExecutor()
             logger.notice("job executor: cgroup (configured)", metadata: ["executor": "cgroup", "cgroup": "\(cgroup.detail)"])
             return cgroup
         }
@@ -232,6 +244,7 @@ public enum Daemon {
             if c.executor == "systemd" {
                 throw StartupError(description: "executor: systemd, but this host does not run systemd (sd_booted is false); use executor: auto or cgroup")
             }
+            let cgroup = cgroupExecutor()
             logger.notice("job executor: cgroup (the host does not run systemd)", metadata: ["executor": "cgroup", "cgroup": "\(cgroup.detail)"])
             return cgroup
         }
@@ -244,10 +257,25 @@ public enum Daemon {
         } catch {
             if c.executor == "systemd" { throw StartupError(description: "executor: systemd: \(error)") }
             logger.warning("job executor: cgroup (systemd runs but does not answer on the bus)", metadata: ["error": "\(error)"])
-            return cgroup
+            return cgroupExecutor()
         }
         logger.notice("job executor: systemd (the host runs systemd)", metadata: ["executor": "systemd", "slice": "\(systemd.slice)"])
         return systemd
+    }
+
+    /// The cgroup hierarchy the cgroup executor puts jobs in, or `nil` (job CPU time then comes from
+    /// wait4 rusage) when there is none or verdantd may not create its folder; logged once.
+    static func jobCgroupLayout(configuration c: DaemonConfiguration, logger: Logger) -> CgroupLayout? {
+        guard let l = CgroupLayout.detect(root: c.cgroupRoot) else {
+            logger.warning("no usable cgroup hierarchy; job CPU time will come from wait4 rusage")
+            return nil
+        }
+        if (mkdir(l.parentDirectory, 0o755) != 0 && errno != EEXIST) || access(l.parentDirectory, W_OK) != 0 {
+            logger.warning("cannot create job cgroups (run verdantd as root); job CPU time will come from wait4 rusage",
+                           metadata: ["cgroup.path": "\(l.parentDirectory)", "errno": "\(errno)"])
+            return nil
+        }
+        return l
     }
 
     /// The estimate's power model for a node without counters: configured watts (linear, as before),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import VerdantAPI
 #if canImport(Glibc)
 import Glibc
@@ -40,14 +41,37 @@ struct PeerCredentials: Sendable {
 
 /// The HTTP/1.1 API on a Unix socket (Hummingbird), routing to a `VerdantAPIHandler`.
 public enum APIServer {
-    /// Builds the application. It is a `Service`: run it in the daemon's `ServiceGroup`.
+    /// Builds the API server. It is a `Service`: run it in the daemon's `ServiceGroup`.
     /// - Parameters:
-    ///   - socketPath: the socket file; a stale one left by a killed daemon is removed first.
+    ///   - socketPath: the socket file; a stale one left by a killed daemon is removed first. Unused
+    ///     when `inheritedSocket` is given.
+    ///   - inheritedSocket: a listening Unix stream socket passed by systemd socket activation
+    ///     (`verdantd.socket`); served as it is (its path and `SocketMode=` stay systemd's), else `nil`
+    ///     and the server creates `socketPath` itself with mode 0666.
     ///   - handler: the daemon.
     ///   - onRunning: called once the socket accepts connections.
-    public static func application(socketPath: String, handler: any VerdantAPIHandler, logger: Logger,
-                                   onRunning: @escaping @Sendable () async -> Void) -> some ApplicationProtocol {
+    public static func application(socketPath: String, inheritedSocket: Int32? = nil, handler: any VerdantAPIHandler, logger: Logger,
+                                   onRunning: @escaping @Sendable () async -> Void) -> any Service {
+        let router = makeRouter(handler: handler)
+        if let fd = inheritedSocket {
+            return InheritedSocketServer(responder: router.buildResponder(), fileDescriptor: fd, serverName: "verdantd",
+                                         logger: logger, onRunning: onRunning)
+        }
         unlink(socketPath)
+        return Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "verdantd"),
+            onServerRunning: { _ in
+                // Any local user may connect; what each may see and do is decided by SO_PEERCRED.
+                chmod(socketPath, 0o666)
+                await onRunning()
+            },
+            logger: logger
+        )
+    }
+
+    /// The API's routes.
+    static func makeRouter(handler: any VerdantAPIHandler) -> Router<PeerRequestContext> {
         let router = Router(context: PeerRequestContext.self)
         let jobs = router.group(RouterPath(APIRoutes.jobs))
         jobs.post { req, ctx in
@@ -86,16 +110,7 @@ public enum APIServer {
             }
         }
         registerIntensityRoutes(router, handler: handler)
-        return Application(
-            router: router,
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "verdantd"),
-            onServerRunning: { _ in
-                // Any local user may connect; what each may see and do is decided by SO_PEERCRED.
-                chmod(socketPath, 0o666)
-                await onRunning()
-            },
-            logger: logger
-        )
+        return router
     }
 
     private static func jobID(_ ctx: PeerRequestContext) throws -> Int64 {
