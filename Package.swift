@@ -96,6 +96,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantDaemonTests", dependencies: [
             "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", .product(name: "Hummingbird", package: "hummingbird"),
+            "VerdantSystemd",
         ]),
         .testTarget(name: "VerdantEndToEndTests", dependencies: [
             "VerdantCore", "VerdantStore", .product(name: "GRDB", package: "GRDB.swift"), "verdantd", "verdant",

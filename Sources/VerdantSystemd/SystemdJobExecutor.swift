@@ -32,6 +32,7 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
 
     private let lock = NSLock()
     private var commandBus: OpaquePointer?
+    private var lastFreezerUsed: String?
     private var waiters: [String: CheckedContinuation<JobEnd, Never>] = [:]
     private var lastCPU: [String: Double] = [:]
     private var watcherStarted = false
@@ -276,12 +277,31 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
             message = cText(msg)
             return r
         }
-        if r >= 0 { return }
+        if r >= 0 {
+            recordFreezer(method)
+            return
+        }
         guard let fallbackFreezer else {
             throw JobExecutorError("\(method) \(handle.reference) failed: \(message); no cgroup freezer to fall back to")
         }
         let pids = try unitPids(handle)
         try fallbackFreezer(handle.reference, pids, freeze)
+        recordFreezer("cgroup freezer (\(method) refused: \(message))")
+    }
+
+    private func recordFreezer(_ what: String) {
+        lock.lock()
+        lastFreezerUsed = what
+        lock.unlock()
+    }
+
+    /// What the last pause or resume used: `FreezeUnit`/`ThawUnit` (systemd on the unified cgroup
+    /// hierarchy), or `cgroup freezer (… refused: <systemd's error>)` where systemd cannot freeze units
+    /// (cgroup v1 or hybrid hosts); `nil` before the first.
+    public var lastFreezer: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return lastFreezerUsed
     }
 
     /// The unit's processes, from its cgroup's `cgroup.procs` in the hierarchy systemd tracks it in.
