@@ -24,7 +24,11 @@ import Glibc
     func pausedJobUnitStopsAndResumes() async throws {
         var c = DaemonConfiguration()
         c.executor = "systemd"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdant-freeze-\(getpid())")
+        // Inside a unit with verdantd.service's sandbox (PrivateTmp=, ProtectSystem=strict) its
+        // RuntimeDirectory= is the folder both it and the job unit can write.
+        let base = ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory
+        let dir = base.appendingPathComponent("verdant-freeze-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let executor = try Daemon.chooseExecutor(configuration: c, stateDirectory: dir.path, logger: Logger(label: "test"))
         let systemd = try #require(executor as? SystemdJobExecutor)
