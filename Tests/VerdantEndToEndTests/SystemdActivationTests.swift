@@ -171,6 +171,20 @@ final class SocketActivatedDaemon {
         #expect(daemon.terminate() == 0)
     }
 
+    /// `WATCHDOG_PID` naming another process: the watchdog is not ours (sd_watchdog_enabled(3)), no pings.
+    @Test func noWatchdogPingsWhenWatchdogPIDIsAnotherProcess() throws {
+        let dir = temporaryDirectory("watchdog-pid")
+        let notify = try NotifySocket(path: dir.appendingPathComponent("notify.sock").path)
+        let daemon = try DaemonProcess(stateDirectory: dir.appendingPathComponent("state"), args: daemonArgs(),
+                                       environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "500000", "WATCHDOG_PID": "1"])
+        let messages = notify.receiveAll(seconds: 2).map(\.message)
+        #expect(!messages.contains { $0.contains("WATCHDOG=1") }, "\(messages)")
+        // It did talk to the notify socket meanwhile: READY=1 (buffered since start) and STATUS= lines.
+        #expect(messages.contains { $0.contains("READY=1") }, "\(messages)")
+        #expect(messages.filter { $0.hasPrefix("STATUS=") }.count >= 1, "\(messages)")
+        #expect(daemon.terminate() == 0)
+    }
+
     /// The watchdog (WATCHDOG_USEC=500000, WatchdogSec=500ms): pings come only from sampler progress,
     /// less than 250 ms apart while it samples, and none once the debug switch stalls the sampler, so
     /// systemd would restart the daemon.
