@@ -43,6 +43,7 @@ let package = Package(
             "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
+        .target(name: "VerdantSlurm", dependencies: ["VerdantCore"]),
         .target(name: "VerdantSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
@@ -57,7 +58,7 @@ let package = Package(
             name: "VerdantDaemon",
             dependencies: [
                 "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
-                "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders",
+                "VerdantSlurm", "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "VerdantSlurmTests", dependencies: ["VerdantSlurm", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
             "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",

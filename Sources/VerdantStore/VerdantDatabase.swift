@@ -133,6 +133,7 @@ public final class VerdantDatabase: Sendable {
             try db.create(index: "energy_samples_end_at", on: "energy_samples", columns: ["end_at"])
         }
         registerIntensityProvenance(&m)
+        registerSlurmJobs(&m)
         return m
     }
 
