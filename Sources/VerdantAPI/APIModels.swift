@@ -31,15 +31,29 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
+    /// Cluster resources (executor `slurm`; ignored by the local executor): `--partition`,
+    /// `--cpus-per-task`, `--mem` (Slurm's syntax: a number with an optional K/M/G/T suffix, M by
+    /// default) and `--gres=gpu:N`. Absent from older clients.
+    public var partition: String?
+    public var cpusPerTask: Int?
+    public var memory: String?
+    public var gpus: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment
+        case name, kind, deadline, command, environment, partition, gpus
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
+        case cpusPerTask = "cpus_per_task"
+        case memory = "mem"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String]) {
+                workingDirectory: String, environment: [String], partition: String? = nil, cpusPerTask: Int? = nil,
+                memory: String? = nil, gpus: Int? = nil) {
+        self.partition = partition
+        self.cpusPerTask = cpusPerTask
+        self.memory = memory
+        self.gpus = gpus
         self.name = name
         self.kind = kind
         self.deadline = deadline
@@ -88,9 +102,21 @@ public struct JobView: Codable, Sendable, Hashable {
     public var intensitySource: String?
     public var intensityKind: String?
     public var intensityFilledSeconds: Double?
+    /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
+    /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
+    /// `UNSUBMITTED`…); all `null` for local jobs.
+    public var cluster: String?
+    public var slurmJobID: Int64?
+    public var slurmState: String?
+    /// What `energy_j` covers when it is not the job's own: for Slurm's `ConsumedEnergyRaw`, the
+    /// job's nodes (node level; the job's own only when it had them exclusively). `null` otherwise.
+    public var energyScope: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, kind, state, command, uid, deadline, signal, reason
+        case id, name, kind, state, command, uid, deadline, signal, reason, cluster
+        case slurmJobID = "slurm_job_id"
+        case slurmState = "slurm_state"
+        case energyScope = "energy_scope"
         case intensitySource = "intensity_source"
         case intensityKind = "intensity_kind"
         case intensityFilledSeconds = "intensity_filled_s"
@@ -177,6 +203,10 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(intensitySource, forKey: .intensitySource)
         try c.encode(intensityKind, forKey: .intensityKind)
         try c.encode(intensityFilledSeconds, forKey: .intensityFilledSeconds)
+        try c.encode(cluster, forKey: .cluster)
+        try c.encode(slurmJobID, forKey: .slurmJobID)
+        try c.encode(slurmState, forKey: .slurmState)
+        try c.encode(energyScope, forKey: .energyScope)
     }
 }
 
@@ -209,9 +239,15 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var sources: [SourceStatus]
     /// Signal kind the plans use now: `average` or `marginal` (absent from older daemons).
     public var intensityKind: String?
+    /// `local` or `slurm` (absent from older daemons).
+    public var executor: String?
+    /// Executor `slurm`: the cluster, whether it answers (and since when not, and why), and how many
+    /// jobs wait in Verdant's queue for it. `null` for the local executor.
+    public var executorStatus: String?
 
     enum CodingKeys: String, CodingKey {
-        case now, version, sensors, intensity, queued, running, samples, cgroup, sources
+        case now, version, sensors, intensity, queued, running, samples, cgroup, sources, executor
+        case executorStatus = "executor_status"
         case intensityKind = "intensity_kind"
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"

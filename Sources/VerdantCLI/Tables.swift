@@ -34,11 +34,18 @@ enum Tables {
 
     static func jobs(_ jobs: [JobView]) -> String {
         if jobs.isEmpty { return "no jobs" }
-        return render(["ID", "NAME", "STATE", "PLANNED START", "DEADLINE", "PRED g", "NOW g"],
+        return render(["ID", "NAME", "STATE", "WHERE", "PLANNED START", "DEADLINE", "PRED g", "NOW g"],
                       jobs.map { j in
-                          [String(j.id), cell(j.name, max: 16), j.state, shortTime(j.plannedStart), shortTime(j.deadline),
+                          [String(j.id), cell(j.name, max: 16), j.state, placement(cluster: j.cluster, slurmJobID: j.slurmJobID),
+                           shortTime(j.plannedStart), shortTime(j.deadline),
                            number(j.predictedCarbonGrams, digits: 2), number(j.runNowCarbonGrams, digits: 2)]
-                      }, numeric: [0, 5, 6])
+                      }, numeric: [0, 6, 7])
+    }
+
+    /// Where a job runs: `local`, or `<cluster>/<slurm job id>` (`<cluster>/-` before Slurm has it).
+    static func placement(cluster: String?, slurmJobID: Int64?) -> String {
+        guard let cluster else { return "local" }
+        return "\(cell(cluster, max: 16))/\(slurmJobID.map(String.init) ?? "-")"
     }
 
     static func detail(_ j: JobView) -> String {
@@ -61,6 +68,10 @@ enum Tables {
             lines.append("energy:          \(opt(j.energyJoules, digits: 2)) J (\(j.energySource)), CPU \(opt(j.cpuSeconds, digits: 2)) s")
             lines.append("carbon:          \(opt(j.carbonGrams, digits: 4)) gCO2eq")
         }
+        if let c = j.cluster {
+            lines.append("slurm:           cluster \(c), job \(j.slurmJobID.map(String.init) ?? "not submitted yet"), state \(j.slurmState ?? "-")")
+        }
+        if let scope = j.energyScope { lines.append("energy scope:    \(scope)") }
         if let r = j.reason { lines.append("reason:          \(r)") }
         if let l = j.logPath { lines.append("log:             \(l)") }
         return lines.joined(separator: "\n")
@@ -69,17 +80,18 @@ enum Tables {
     static func report(_ r: EnergyReport) -> String {
         if r.jobs.isEmpty { return "no finished jobs in this range" }
         var rows = r.jobs.map { j in
-            [String(j.id), cell(j.name, max: 14), j.state.rawValue, opt(j.energy?.joules, digits: 1),
+            [String(j.id), cell(j.name, max: 14), j.state.rawValue,
+             placement(cluster: j.placement?.cluster, slurmJobID: j.placement?.batchJobID), opt(j.energy?.joules, digits: 1),
              j.energySource.rawValue, opt(j.carbon?.grams, digits: 4), opt(j.cpuSeconds, digits: 1)]
         }
-        rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", opt(r.totals.energy?.joules, digits: 1), "",
+        rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", "", opt(r.totals.energy?.joules, digits: 1), "",
                      opt(r.totals.carbon?.grams, digits: 4), opt(r.totals.cpuSeconds, digits: 1)])
-        return render(["ID", "NAME", "STATE", "ENERGY J", "SOURCE", "CARBON g", "CPU s"], rows, numeric: [0, 3, 5, 6])
+        return render(["ID", "NAME", "STATE", "WHERE", "ENERGY J", "SOURCE", "CARBON g", "CPU s"], rows, numeric: [0, 4, 6, 7])
     }
 
     /// CSV with units in the column names; `n/a` cells are empty.
     static func reportCSV(_ r: EnergyReport) -> String {
-        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g\n"
+        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g,cluster,slurm_job_id\n"
         func cell(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         func text(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         for j in r.jobs {
@@ -87,7 +99,8 @@ enum Tables {
                     j.startedAt.map(ISO8601.string) ?? "", j.endedAt.map(ISO8601.string) ?? "",
                     cell(j.energy?.joules), cell(j.energy?.kilowattHours), j.energySource.rawValue,
                     cell(j.carbon?.grams), cell(j.cpuSeconds), String(j.predictedCarbon.grams),
-                    String(j.runNowCarbon.grams)].joined(separator: ",") + "\n"
+                    String(j.runNowCarbon.grams), text(j.placement?.cluster ?? ""),
+                    j.placement?.batchJobID.map(String.init) ?? ""].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -61,6 +61,21 @@ public struct BatchResources: Sendable, Hashable, Codable {
         case gpus
     }
 
+    /// Reads a memory size in Slurm's `--mem` syntax: a whole number with an optional suffix K, M, G
+    /// or T (binary units; no suffix = M), e.g. `512`, `500M`, `4G` (sbatch(1), "--mem").
+    /// - Returns: MiB (KiB rounded up), or `nil` when the text is not such a size or is 0.
+    public static func mebibytes(parsing text: String) -> Int? {
+        var t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        var factor = 1.0
+        let suffixes: [String: Double] = ["K": 1.0 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024]
+        if let last = t.last, let f = suffixes[String(last)] {
+            factor = f
+            t.removeLast()
+        }
+        guard let v = Int(t), v > 0 else { return nil }
+        return Int((Double(v) * factor).rounded(.up))
+    }
+
     public init(partition: String? = nil, cpusPerTask: Int? = nil, memoryMebibytes: Int? = nil, gpus: Int? = nil) {
         self.partition = partition
         self.cpusPerTask = cpusPerTask

@@ -8,6 +8,7 @@ import VerdantExecutor
 import VerdantSensors
 import VerdantServer
 import VerdantStore
+import VerdantSlurm
 import VerdantSystemd
 #if canImport(Glibc)
 import Glibc
@@ -45,6 +46,9 @@ public enum Daemon {
             .init(service: api),
         ]
         if !c.intensityChain.providers.isEmpty { services.append(.init(service: IntensityService(runtime: runtime))) }
+        if c.executor == "slurm" {
+            services.append(.init(service: BatchFollowService(runtime: runtime, interval: .milliseconds(Int(c.slurmPollIntervalSeconds * 1000)))))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -142,7 +146,8 @@ public enum Daemon {
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock))
+            intensityChain: chain, stateLock: lock,
+            batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

@@ -50,6 +50,12 @@ public struct DaemonCommand: AsyncParsableCommand {
     var estimateIdleWatts: Double?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
+    @Option(name: .customLong("executor"), help: "Where jobs run: local (this machine) or slurm (a Slurm cluster; docs/slurm.md).")
+    var executor: String?
+    @Option(name: .customLong("slurm-conf"), help: "The Slurm cluster's slurm.conf (default: SLURM_CONF, else /etc/slurm/slurm.conf).")
+    var slurmConf: String?
+    @Option(name: .customLong("slurm-poll-interval"), help: "How often Slurm jobs are polled (e.g. 5s).")
+    var slurmPollInterval: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
 
     public init() {}
@@ -97,6 +103,17 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = estimateMaxWatts { c.estimateMaxWatts = v }
         if let v = estimateIdleWatts { c.estimateIdleWatts = v }
         if let v = logLevel { c.logLevel = v }
+        if let v = executor {
+            guard DaemonConfiguration.executors.contains(v) else {
+                throw ValidationError("--executor must be one of \(DaemonConfiguration.executors.joined(separator: ", ")), got '\(v)'")
+            }
+            c.executor = v
+        }
+        if let v = slurmConf { c.slurmConf = v }
+        if let v = slurmPollInterval {
+            guard let s = DurationSyntax.parseSeconds(v), s > 0 else { throw ValidationError("--slurm-poll-interval must be a duration such as 5s") }
+            c.slurmPollIntervalSeconds = s
+        }
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
         return c

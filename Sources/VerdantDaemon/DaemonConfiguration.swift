@@ -44,11 +44,23 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
+    /// Where jobs run (`executor`): `local` (this machine) or `slurm` (handed to a Slurm cluster at
+    /// submission with `sbatch --begin`; docs/slurm.md).
+    public var executor: String = "local"
+    /// The cluster's configuration (`slurm-conf`, given to the clients as `SLURM_CONF`); `nil` =
+    /// `SLURM_CONF` from verdantd's environment, else the clients' default `/etc/slurm/slurm.conf`.
+    public var slurmConf: String?
+    /// How often Slurm jobs are polled with `squeue`/`sacct`, and waiting ones resubmitted
+    /// (`slurm-poll-interval`, s). Default 5 s: one `squeue --json` per poll is light on slurmctld.
+    public var slurmPollIntervalSeconds: Double = 5
+    /// The executors `executor` accepts.
+    public static let executors = ["local", "slurm"]
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
-                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level"]
+                              "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
+                              "executor", "slurm-conf", "slurm-poll-interval"]
         + IntensityChainConfiguration.keys
 
     public init() {}
@@ -101,6 +113,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 throw ConfigurationError(file: file, line: f.line("log-level"), message: "'log-level' must be one of trace, debug, info, notice, warning, error, critical")
             }
             logLevel = v
+        }
+        if let v = try f.string("executor") {
+            guard Self.executors.contains(v) else {
+                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be one of \(Self.executors.joined(separator: ", ")), got '\(v)'")
+            }
+            executor = v
+        }
+        if let v = try f.string("slurm-conf") { slurmConf = v.isEmpty ? nil : v }
+        if let v = try f.seconds("slurm-poll-interval") {
+            guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }
+            slurmPollIntervalSeconds = v
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
     }

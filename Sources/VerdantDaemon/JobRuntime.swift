@@ -30,6 +30,9 @@ public actor JobRuntime: VerdantAPIHandler {
         public var intensityChain: IntensityChain? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
+        /// Executor `slurm` (issue 9): jobs are handed to this batch scheduler at submission;
+        /// `nil` = the local executor.
+        public var batch: (any BatchScheduler)? = nil
     }
 
     private struct RunningJob {
@@ -59,6 +62,8 @@ public actor JobRuntime: VerdantAPIHandler {
     private var nextDue: Date?
     /// Samples taken since start.
     public private(set) var ticks = 0
+    /// Executor `slurm`: whether the cluster answered last time (JobRuntime+Slurm.swift).
+    var batchHealth = BatchHealth()
 
     public init(parts: Parts) {
         self.parts = parts
@@ -236,7 +241,8 @@ public actor JobRuntime: VerdantAPIHandler {
     /// Starts every queued job whose planned start (or latest start) has come.
     /// - Returns: real seconds until the next queued job is due, or `nil` when none is queued.
     public func startDueJobs() -> Double? {
-        guard !shuttingDown else { return nil }
+        // Executor slurm: Slurm starts the jobs (followBatchJobs follows them).
+        guard !shuttingDown, parts.batch == nil else { return nil }
         let now = parts.clock.now()
         // The queue is read from SQLite only when something may be due: between submissions the
         // earliest due time is known, so the scheduler's frequent wake-ups cost no database read.
@@ -441,7 +447,12 @@ public actor JobRuntime: VerdantAPIHandler {
                       environment: r.environment, uid: caller.uid, gid: caller.gid, submittedAt: now,
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
-        let stored = try parts.database.insert(job)
+        let stored: Job
+        if parts.batch != nil {
+            stored = try await handOver(job, resources: try batchResources(r))
+        } else {
+            stored = try parts.database.insert(job)
+        }
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)
         if let id = stored.id {
@@ -450,7 +461,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
                                              "planned_start": "\(ISO8601.string(plan.plannedStart))"])
-        return withIntensity(JobView(stored))
+        return view(stored)
     }
 
     private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
@@ -468,7 +479,9 @@ public actor JobRuntime: VerdantAPIHandler {
 
     /// A running job's view carries the energy and carbon charged so far.
     private func view(_ j: Job) -> JobView {
-        guard let id = j.id, let r = running[id] else { return withIntensity(JobView(j)) }
+        guard let id = j.id, let r = running[id] else {
+            return withSlurm(withIntensity(JobView(j)), j.id.flatMap { try? parts.database.slurmJob(jobID: $0) })
+        }
         var live = r.job
         if !r.intervals.isEmpty {
             live.energy = r.intervals.map(\.energy).reduce(.zero, +)
@@ -483,6 +496,7 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var j = try parts.database.job(id: id), visible(j, to: caller) else {
             throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
         }
+        if let v = try await cancelBatch(j, caller: caller) { return v }
         switch j.state {
         case .queued:
             j.state = .cancelled
@@ -518,6 +532,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func status() async throws -> StatusView {
+        let executorLine = await batchStatus()
         let now = parts.clock.now()
         let counts = try parts.database.jobs(states: [.queued, .running])
         // Outside the trace's (or chain's) data the static value is in force: say so, not the trace.
@@ -525,7 +540,7 @@ public actor JobRuntime: VerdantAPIHandler {
         let source = covered || activeIntensitySource.hasPrefix("static")
             ? activeIntensitySource
             : "static \(activeSeries.fallback.gramsPerKWh) gCO2eq/kWh (no point of \(activeIntensitySource) covers now)"
-        return StatusView(
+        var view = StatusView(
             now: now, replaySpeed: parts.clock.replay?.speed, version: VerdantVersion.string,
             stateDirectory: parts.stateDirectory, sensors: parts.sensor.sensorNames,
             energySource: parts.sensor.energySource.rawValue, intensitySource: source,
@@ -535,6 +550,9 @@ public actor JobRuntime: VerdantAPIHandler {
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
             cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)",
             intensityKind: (selection?.kind ?? .average).rawValue)
+        view.executor = parts.batch == nil ? "local" : "slurm"
+        view.executorStatus = executorLine
+        return view
     }
 
     public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
@@ -552,7 +570,9 @@ public actor JobRuntime: VerdantAPIHandler {
         if let from, let to, from > to {
             throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
         }
-        return EnergyReport(jobs: jobs, since: from, until: to)
+        let slurm = try parts.database.slurmJobs(jobIDs: jobs.compactMap(\.id))
+        return EnergyReport(jobs: jobs, since: from, until: to,
+                            placements: slurm.mapValues { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).
