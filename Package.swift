@@ -80,7 +80,10 @@ let package = Package(
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "VerdantSlurmTests", dependencies: ["VerdantSlurm", "VerdantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantSlurmTests", dependencies: [
+            "VerdantSlurm", "VerdantCore", "VerdantDaemon", "VerdantStore", "VerdantAPI",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
             "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",

@@ -24,6 +24,30 @@ extension JobRuntime {
         daemonSeconds / (parts.clock.replay?.speed ?? 1)
     }
 
+    /// The deadline the planner uses for a Slurm job: Slurm starts a job only while its whole time
+    /// limit still fits before `--deadline` (sbatch(1), "--deadline"; a job past that point ends in
+    /// state `DEADLINE`), and only at a scheduling pass, so the latest start is the deadline minus the
+    /// time limit minus `batchSchedulingSlackSeconds`, not minus the expected duration.
+    func batchPlanningDeadline(_ deadline: Date, expectedSeconds: Double) -> Date {
+        let speed = parts.clock.replay?.speed ?? 1
+        let limitSeconds = Double(BatchTimeLimit.minutes(expectedSeconds: realSpanSeconds(expectedSeconds)) * 60)
+        let reserve = (limitSeconds + Self.batchSchedulingSlackSeconds) * speed
+        return deadline.addingTimeInterval(-max(0, reserve - expectedSeconds))
+    }
+
+    /// Real seconds kept between a Slurm job's latest begin and the last moment Slurm may start it:
+    /// slurmctld's main scheduler runs every `sched_interval` (default 60 s, slurm.conf(5)), so a job
+    /// eligible at its begin time may start up to that much later.
+    static let batchSchedulingSlackSeconds = 60.0
+
+    /// Uses another intensity series for plans from now on (a forecast that changed outside the
+    /// provider chain, e.g. a reloaded trace); with executor slurm, pending jobs are re-planned.
+    func useSeries(_ series: IntensitySeries, source: String) async {
+        parts.series = series
+        parts.intensitySource = source
+        await replanBatchJobs()
+    }
+
     /// The cluster resources of a submission, checked.
     /// - Throws: `APIError.badRequest` naming the field and what to give.
     func batchResources(_ r: SubmitRequest) throws -> BatchResources {
@@ -236,7 +260,8 @@ extension JobRuntime {
         let now = parts.clock.now()
         for var job in queued {
             guard let id = job.id, var r = records[id], let sid = r.slurmJobID, r.slurmState == "PENDING" else { continue }
-            guard let plan = try? planForJob(now: now, deadline: job.deadline, durationSeconds: job.expectedDurationSeconds,
+            let planDeadline = batchPlanningDeadline(job.deadline, expectedSeconds: job.expectedDurationSeconds)
+            guard let plan = try? planForJob(now: now, deadline: planDeadline, durationSeconds: job.expectedDurationSeconds,
                                              energy: job.expectedEnergy) else { continue }
             let start = min(plan.plannedStart, job.latestStart)
             let begin = max(parts.clock.realDate(of: start), Date()).roundedUpToSecond

@@ -427,20 +427,26 @@ public actor JobRuntime: VerdantAPIHandler {
                                            policy: policy)
         let plan: JobPlan
         let provenance: (source: String, kind: IntensitySignalKind, onData: Bool)
+        // Executor slurm: Slurm starts a job only if its whole time limit fits before --deadline.
+        let planDeadline = parts.batch == nil ? deadline : batchPlanningDeadline(deadline, expectedSeconds: duration.seconds)
         do {
             if let selection {
-                let covered = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                let covered = try Planner.plan(now: now, deadline: planDeadline, expectedDurationSeconds: duration.seconds,
                                                expectedEnergy: energy, slots: selection.slots)
                 plan = covered.plan
                 provenance = (selection.source, selection.kind, covered.coveredByData)
             } else {
-                plan = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                plan = try Planner.plan(now: now, deadline: planDeadline, expectedDurationSeconds: duration.seconds,
                                         expectedEnergy: energy, series: parts.series)
                 provenance = (parts.intensitySource, .average,
                               parts.series.isCovered(at: plan.plannedStart)
                                 && parts.series.isCovered(at: plan.plannedStart.addingTimeInterval(duration.seconds - 1e-3)))
             }
         } catch let e as PlanError {
+            if planDeadline != deadline {
+                throw APIError.badRequest("\(e.description) (executor slurm: the job's Slurm time limit of "
+                    + "\(BatchTimeLimit.minutes(expectedSeconds: realSpanSeconds(duration.seconds))) min must fit between its start and --deadline)")
+            }
             throw APIError.badRequest(e.description)
         }
         let job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
