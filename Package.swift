@@ -44,7 +44,7 @@ let package = Package(
         ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
         .target(name: "VerdantSlurm", dependencies: ["VerdantCore"]),
-        .target(name: "VerdantSystemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
             "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
@@ -79,6 +79,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerdantExecutorTests", dependencies: ["VerdantExecutor", "VerdantCore"]),
         .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VerdantSlurmTests", dependencies: [
             "VerdantSlurm", "VerdantCore", "VerdantDaemon", "VerdantStore", "VerdantAPI",

@@ -233,14 +233,16 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var running: Int
     /// Energy samples stored so far.
     public var samples: Int
+    /// Where job cgroups go (the executor's detail line).
     public var cgroup: String
+    /// The job executor in use: `systemd` (transient units over sd-bus), `cgroup` (child processes in
+    /// cgroups), `slurm` (absent from older daemons).
+    public var executor: String?
     /// Every energy source (`perf-power`, `powercap`, `estimate`) with its state (`in use`,
     /// `available`, `standby`, `unavailable: <reason>`) and detail or fix.
     public var sources: [SourceStatus]
     /// Signal kind the plans use now: `average` or `marginal` (absent from older daemons).
     public var intensityKind: String?
-    /// `local` or `slurm` (absent from older daemons).
-    public var executor: String?
     /// Executor `slurm`: the cluster, whether it answers (and since when not, and why), and how many
     /// jobs wait in Verdant's queue for it. `null` for the local executor.
     public var executorStatus: String?
@@ -260,7 +262,8 @@ public struct StatusView: Codable, Sendable, Hashable {
     public init(now: Date, replaySpeed: Double?, version: String, stateDirectory: String, sensors: [String],
                 energySource: String, intensitySource: String, intensityZone: String, intensity: Double,
                 intensityIsFallback: Bool, queued: Int, running: Int, samples: Int, sources: [SourceStatus], cgroup: String,
-                intensityKind: String? = nil) {
+                executor: String? = nil, intensityKind: String? = nil) {
+        self.executor = executor
         self.intensityKind = intensityKind
         self.now = now
         self.replaySpeed = replaySpeed

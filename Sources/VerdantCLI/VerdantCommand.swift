@@ -162,6 +162,7 @@ struct Status: AsyncParsableCommand {
             now:        \(ISO8601.string(s.now))\(replay)
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
             sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
+            executor:   \(s.executor ?? "cgroup")
             cgroup:     \(s.cgroup)
             intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityKind.map { " [\($0) signal]" } ?? "")\(s.intensityIsFallback && !s.intensitySource.hasPrefix("static") ? " (fallback: no point covers now)" : "")
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored

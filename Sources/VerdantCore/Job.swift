@@ -67,6 +67,12 @@ public struct Job: Sendable, Codable, Hashable {
     public var pid: Int32?
     public var cgroupPath: String?
     public var logPath: String?
+    /// The executor that ran it (`cgroup`, `systemd`, `slurm`); `nil` for jobs from before executors
+    /// were recorded (the cgroup executor ran those).
+    public var executor: String?
+    /// The executor's reference to the running job (`JobExecutorHandle.reference`: a unit name, a
+    /// cgroup directory, a Slurm job id), kept so that a restarted daemon can find the job again.
+    public var executorReference: String?
     /// Measured or estimated energy of the run; `nil` until it has run (never 0 for "unknown").
     public var energy: EnergyJoules?
     public var energySource: EnergySource?
@@ -93,6 +99,8 @@ public struct Job: Sendable, Codable, Hashable {
         case exitCode = "exit_code"
         case cgroupPath = "cgroup_path"
         case logPath = "log_path"
+        case executor
+        case executorReference = "executor_reference"
         case energySource = "energy_source"
         case cpuSeconds = "cpu_seconds"
     }

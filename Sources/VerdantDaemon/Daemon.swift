@@ -25,9 +25,20 @@ public enum Daemon {
     /// API, the sampler and the scheduler until SIGTERM or SIGINT.
     /// - Throws: `ConfigurationError`, `TraceFileError` or `StartupError` before anything is served.
     public static func run(configuration c: DaemonConfiguration, logger: Logger) async throws {
+        // A SIGTERM during start-up (before the service group handles signals) is remembered, and the
+        // daemon exits cleanly right after start-up instead of dying half-way.
+        let early = EarlyStop()
         let prepared = try await prepare(configuration: c, logger: logger)
         let notifier = SystemdNotifier()
         let runtime = prepared.runtime
+        if early.requested {
+            notifier.stopping()
+            await runtime.shutdown()
+            try? prepared.database.close()
+            logger.notice("verdantd stopped: SIGTERM/SIGINT arrived during start-up")
+            return
+        }
+        early.cancel()
         let api = APIServer.application(
             socketPath: (c.stateDirectory as NSString).appendingPathComponent(APIRoutes.socketName),
             handler: runtime, logger: logger,
@@ -37,7 +48,8 @@ public enum Daemon {
                 logger.notice("verdantd ready", metadata: ["status": "\(line)"])
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier)),
+            .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier,
+                                          stallFile: c.debugStallFile, logger: logger)),
             .init(service: SchedulerService(runtime: runtime)),
             .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
                 try c.policyFile.map { try PolicyFile.load(path: $0) }
@@ -49,11 +61,23 @@ public enum Daemon {
         if c.executor == "slurm" {
             services.append(.init(service: BatchFollowService(runtime: runtime, interval: .milliseconds(Int(c.slurmPollIntervalSeconds * 1000)))))
         }
-        let group = ServiceGroup(configuration: .init(
+        if c.debugHungComponent {
+            logger.warning("debug: a component that ignores shutdown runs (debug-hung-component)")
+            services.append(.init(service: HungComponentService()))
+        }
+        let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
+        let database = prepared.database
+        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, onExpiry: {
+            try? database.close()
+        })))
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = grace
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
+        try? database.close()
         logger.notice("verdantd stopped")
     }
 
@@ -141,8 +165,9 @@ public enum Daemon {
             logger.warning("no usable cgroup hierarchy; job CPU time will come from wait4 rusage")
         }
 
+        let executor = try chooseExecutor(configuration: c, layout: layout, stateDirectory: stateDirectory, logger: logger)
         let runtime = JobRuntime(parts: .init(
-            database: db, sensor: sensor, model: model, executor: ProcessExecutor(layout: layout, instance: stateDirectory),
+            database: db, sensor: sensor, model: model, executor: executor,
             clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
@@ -154,6 +179,44 @@ public enum Daemon {
             throw StartupError(description: "the first sample failed: cannot read \(c.procRoot)/stat")
         }
         return (runtime, db)
+    }
+
+    /// `executor: auto` takes `systemd` when the host runs systemd and its bus answers, else `cgroup`;
+    /// the choice and its reason are logged (and shown by `verdant status`).
+    /// - Throws: `StartupError` when `executor: systemd` is asked for and systemd does not answer.
+    static func chooseExecutor(configuration c: DaemonConfiguration, layout: CgroupLayout?, stateDirectory: String,
+                               logger: Logger) throws -> any JobExecutor {
+        let cgroup = ProcessExecutor(layout: layout, instance: stateDirectory)
+        if c.executor == "slurm" {
+            // Slurm starts the jobs (JobRuntime.batch); the local executor is never asked to launch.
+            logger.notice("job executor: slurm (configured)", metadata: ["executor": "slurm", "slurm_conf": "\(c.slurmConf ?? "default")"])
+            return cgroup
+        }
+        if c.executor == "cgroup" {
+            logger.notice("job executor: cgroup (configured)", metadata: ["executor": "cgroup", "cgroup": "\(cgroup.detail)"])
+            return cgroup
+        }
+        let booted = SystemdJobExecutor.hostRunsSystemd
+        if !booted {
+            if c.executor == "systemd" {
+                throw StartupError(description: "executor: systemd, but this host does not run systemd (sd_booted is false); use executor: auto or cgroup")
+            }
+            logger.notice("job executor: cgroup (the host does not run systemd)", metadata: ["executor": "cgroup", "cgroup": "\(cgroup.detail)"])
+            return cgroup
+        }
+        let systemd = SystemdJobExecutor(fallbackFreezer: { unit, pids, freeze in
+            // cgroup v1 hosts: systemd cannot freeze units; the v1 freezer hierarchy can.
+            try CgroupFreezer.setFrozen(processes: pids, name: unit, frozen: freeze)
+        })
+        do {
+            try systemd.probe()
+        } catch {
+            if c.executor == "systemd" { throw StartupError(description: "executor: systemd: \(error)") }
+            logger.warning("job executor: cgroup (systemd runs but does not answer on the bus)", metadata: ["error": "\(error)"])
+            return cgroup
+        }
+        logger.notice("job executor: systemd (the host runs systemd)", metadata: ["executor": "systemd", "slice": "\(systemd.slice)"])
+        return systemd
     }
 
     /// The estimate's power model: configured watts, else the CPU's TDP from CodeCarbon's table,
@@ -186,4 +249,29 @@ enum BundledResources {
     static func cpuPowerTable() -> String {
         (try? String(contentsOf: Bundle.module.bundleURL.appendingPathComponent("reference/cpu_power.csv"), encoding: .utf8)) ?? ""
     }
+}
+
+/// Remembers a SIGTERM or SIGINT that arrives before the service group handles them.
+final class EarlyStop: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock(); self.flag = true; self.lock.unlock()
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    var requested: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+
+    /// Hands the signals over to the service group.
+    func cancel() { for s in sources { s.cancel() } }
 }

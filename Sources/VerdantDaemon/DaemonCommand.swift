@@ -38,6 +38,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     var procRoot: String?
     @Option(name: .customLong("cgroup-root"), help: "Root of the cgroup mounts.")
     var cgroupRoot: String?
+    @Option(name: .customLong("executor"), help: "How jobs run: auto (systemd when the host runs it, else cgroup), systemd, cgroup, or slurm (handed to a Slurm cluster; docs/slurm.md).")
+    var executor: String?
     @Option(name: .customLong("sample-interval"), help: "Sampler period (e.g. 1s, 0.2s).")
     var sampleInterval: String?
     @Option(name: .customLong("flush-interval"), help: "How often buffered samples are written (e.g. 5s).")
@@ -50,8 +52,6 @@ public struct DaemonCommand: AsyncParsableCommand {
     var estimateIdleWatts: Double?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
-    @Option(name: .customLong("executor"), help: "Where jobs run: local (this machine) or slurm (a Slurm cluster; docs/slurm.md).")
-    var executor: String?
     @Option(name: .customLong("slurm-conf"), help: "The Slurm cluster's slurm.conf (default: SLURM_CONF, else /etc/slurm/slurm.conf).")
     var slurmConf: String?
     @Option(name: .customLong("slurm-poll-interval"), help: "How often Slurm jobs are polled (e.g. 5s).")
@@ -91,6 +91,10 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = perfPowerRoot { c.perfPowerRoot = v }
         if let v = procRoot { c.procRoot = v }
         if let v = cgroupRoot { c.cgroupRoot = v }
+        if let v = executor {
+            guard DaemonConfiguration.executors.contains(v) else { throw ValidationError("--executor must be auto, systemd, cgroup or slurm, got '\(v)'") }
+            c.executor = v
+        }
         if let v = sampleInterval {
             guard let s = DurationSyntax.parseSeconds(v) else { throw ValidationError("--sample-interval must be a duration such as 1s or 0.2s") }
             c.sampleIntervalSeconds = s
@@ -103,12 +107,6 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = estimateMaxWatts { c.estimateMaxWatts = v }
         if let v = estimateIdleWatts { c.estimateIdleWatts = v }
         if let v = logLevel { c.logLevel = v }
-        if let v = executor {
-            guard DaemonConfiguration.executors.contains(v) else {
-                throw ValidationError("--executor must be one of \(DaemonConfiguration.executors.joined(separator: ", ")), got '\(v)'")
-            }
-            c.executor = v
-        }
         if let v = slurmConf { c.slurmConf = v }
         if let v = slurmPollInterval {
             guard let s = DurationSyntax.parseSeconds(v), s > 0 else { throw ValidationError("--slurm-poll-interval must be a duration such as 5s") }

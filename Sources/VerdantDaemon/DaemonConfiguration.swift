@@ -42,25 +42,37 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var estimateIdleWatts: Double = 0
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` (`log-level`).
     public var logLevel: String = "info"
+    /// How jobs run (`executor`): `auto` = `systemd` (transient units over sd-bus) when the host runs
+    /// systemd (`sd_booted`), else `cgroup` (child processes in cgroups); or `systemd` / `cgroup` outright.
+    public var executor: String = "auto"
+    /// Debug switch (`debug-stall-file`): when this file appears, the sampler deletes it and stalls for
+    /// good (no samples, no watchdog pings), as a wedged sensor read would; for testing the watchdog.
+    public var debugStallFile: String?
+    /// Debug switch (`debug-hung-component`): runs a component that ignores shutdown and cancellation,
+    /// for testing that shutdown stays bounded.
+    public var debugHungComponent: Bool = false
+    /// Seconds the service group waits for components to finish after SIGTERM before cancelling them
+    /// (`shutdown-grace`), then as long again for cancelled ones before exiting anyway. Keep twice it
+    /// plus the jobs' stop time below the unit's `TimeoutStopSec=`.
+    public var shutdownGraceSeconds: Double = 10
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
-    /// Where jobs run (`executor`): `local` (this machine) or `slurm` (handed to a Slurm cluster at
-    /// submission with `sbatch --begin`; docs/slurm.md).
-    public var executor: String = "local"
     /// The cluster's configuration (`slurm-conf`, given to the clients as `SLURM_CONF`); `nil` =
     /// `SLURM_CONF` from verdantd's environment, else the clients' default `/etc/slurm/slurm.conf`.
     public var slurmConf: String?
     /// How often Slurm jobs are polled with `squeue`/`sacct`, and waiting ones resubmitted
     /// (`slurm-poll-interval`, s). Default 5 s: one `squeue --json` per poll is light on slurmctld.
     public var slurmPollIntervalSeconds: Double = 5
-    /// The executors `executor` accepts.
-    public static let executors = ["local", "slurm"]
+    /// The executors `executor` accepts: `slurm` hands every job to a Slurm cluster at submission
+    /// with `sbatch --begin` (docs/slurm.md).
+    public static let executors = ["auto", "systemd", "cgroup", "slurm"]
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
-                              "executor", "slurm-conf", "slurm-poll-interval"]
+                              "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
+                              "slurm-conf", "slurm-poll-interval"]
         + IntensityChainConfiguration.keys
 
     public init() {}
@@ -116,10 +128,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         if let v = try f.string("executor") {
             guard Self.executors.contains(v) else {
-                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be one of \(Self.executors.joined(separator: ", ")), got '\(v)'")
+                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be auto, systemd, cgroup or slurm, got '\(v)'")
             }
             executor = v
         }
+        if let v = try f.string("debug-stall-file") { debugStallFile = v.isEmpty ? nil : v }
+        if let v = try f.string("debug-hung-component") {
+            guard let b = Bool(v) else {
+                throw ConfigurationError(file: file, line: f.line("debug-hung-component"), message: "'debug-hung-component' must be true or false")
+            }
+            debugHungComponent = b
+        }
+        if let v = try f.seconds("shutdown-grace") { shutdownGraceSeconds = v }
         if let v = try f.string("slurm-conf") { slurmConf = v.isEmpty ? nil : v }
         if let v = try f.seconds("slurm-poll-interval") {
             guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }

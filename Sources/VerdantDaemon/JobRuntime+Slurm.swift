@@ -71,6 +71,8 @@ extension JobRuntime {
         guard let batch = parts.batch else { return job }
         let cluster = await batch.clusterName
         let limit = BatchTimeLimit.minutes(expectedSeconds: realSpanSeconds(job.expectedDurationSeconds))
+        var job = job
+        job.executor = "slurm"
         let (stored, record) = try parts.database.insert(job) { id in
             SlurmJobRecord(jobID: id, cluster: cluster, resources: resources, timeLimitMinutes: limit)
         }
@@ -95,6 +97,8 @@ extension JobRuntime {
             let slurmID = try await batch.submit(submission)
             r.slurmJobID = slurmID
             r.slurmState = "PENDING"
+            job.executor = "slurm"
+            job.executorReference = String(slurmID)
             r.beginAt = begin
             r.submittedAt = nowReal
             r.message = nil
@@ -105,6 +109,7 @@ extension JobRuntime {
         } catch BatchSchedulerError.refused(let message) {
             r.slurmState = "REFUSED"
             r.message = message
+            job.executor = "slurm"
             job.state = .failed
             job.endedAt = parts.clock.now()
             job.reason = "refused by Slurm: \(message)"

@@ -16,7 +16,7 @@ public actor JobRuntime: VerdantAPIHandler {
         public var database: VerdantDatabase
         public var sensor: any NodeReadingSource
         public var model: LinearCPUPowerModel
-        public var executor: ProcessExecutor
+        public var executor: any JobExecutor
         public var clock: DaemonClock
         public var series: IntensitySeries
         public var intensitySource: String
@@ -37,7 +37,7 @@ public actor JobRuntime: VerdantAPIHandler {
 
     private struct RunningJob {
         var job: Job
-        var process: LaunchedProcess
+        var handle: JobExecutorHandle
         var last: JobReading
         var intervals: [JobEnergyInterval]
         /// Set when the job is being stopped on purpose: the state and reason to record at exit.
@@ -76,17 +76,19 @@ public actor JobRuntime: VerdantAPIHandler {
     /// the intervals stored before the crash. Never silently dropped.
     public func recoverAfterRestart() throws {
         for var job in try parts.database.jobs(states: [.running]) {
-            guard let id = job.id else { continue }
-            var killed = 0
-            if let path = job.cgroupPath, FileManager.default.fileExists(atPath: path),
-               let layout = parts.executor.layout {
-                let cg = JobCgroup(layout: layout, path: path)
-                killed = cg.pids().count
-                cg.remove()
-            } else if let pid = job.pid, kill(pid, 0) == 0 {
-                // No cgroup: the process group the job leads (it called setsid).
-                kill(-pid, SIGKILL)
-                killed = 1
+            // Slurm runs its jobs without us: the follow loop picks them up again (JobRuntime+Slurm.swift).
+            guard let id = job.id, job.executor != "slurm" else { continue }
+            let handle = Self.handle(of: job)
+            let killed: Int
+            switch handle.executor == parts.executor.name ? parts.executor.adopt(handle) : .abandoned(killedProcesses: 0) {
+            case let .adopted(h):
+                readopt(job, handle: h)
+                continue
+            case let .ended(end):
+                try recordEndedWhileAway(job, end: end)
+                continue
+            case let .abandoned(n):
+                killed = n
             }
             let intervals = try parts.database.intervals(jobID: id)
             job.state = .lost
@@ -95,6 +97,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.endedAt = lastSeen
             job.reason = "verdantd stopped while the job ran without a clean shutdown (last seen running at \(ISO8601.string(lastSeen))); " +
                 (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
+                + (handle.executor == parts.executor.name ? "" : " (it ran under the '\(handle.executor)' executor; this daemon uses '\(parts.executor.name)')")
             if !intervals.isEmpty {
                 job.energy = intervals.map(\.energy).reduce(.zero, +)
                 job.carbon = intervals.map(\.carbon).reduce(.zero, +)
@@ -106,10 +109,70 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
+    /// The executor handle stored with a job; jobs from before executors were recorded ran under `cgroup`.
+    static func handle(of job: Job) -> JobExecutorHandle {
+        JobExecutorHandle(executor: job.executor ?? "cgroup", reference: job.executorReference ?? job.cgroupPath ?? "",
+                          pid: job.pid, cgroupPath: job.cgroupPath)
+    }
+
+    /// Follows a job that still runs under the executor after a restart: its energy is charged again
+    /// from the next tick on (the time the daemon was away is not charged: no reading covers it).
+    private func readopt(_ job: Job, handle: JobExecutorHandle) {
+        guard let id = job.id else { return }
+        guard let reading = try? parts.sensor.read() else {
+            log.error("cannot read the node to re-adopt a job; it stays recorded as running", metadata: ["job.id": "\(id)"])
+            return
+        }
+        let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
+        let cpu = parts.executor.cpuSeconds(handle) ?? 0
+        var j = job
+        j.pid = handle.pid ?? j.pid
+        j.cgroupPath = handle.cgroupPath ?? j.cgroupPath
+        running[id] = RunningJob(job: j, handle: handle, last: JobReading(node: reading, time: time, jobCPUSeconds: cpu),
+                                 intervals: [], stopping: nil)
+        log.info("job re-adopted after restart", metadata: ["job.id": "\(id)", "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
+        follow(id: id, handle: handle)
+    }
+
+    /// Records the end of a job that ended while the daemon was away (the executor kept its end).
+    private func recordEndedWhileAway(_ job: Job, end: JobEnd?) throws {
+        guard let id = job.id else { return }
+        var j = job
+        let intervals = try parts.database.intervals(jobID: id)
+        j.endedAt = intervals.last?.endAt ?? j.startedAt ?? parts.clock.now()
+        if !intervals.isEmpty {
+            j.energy = intervals.map(\.energy).reduce(.zero, +)
+            j.carbon = intervals.map(\.carbon).reduce(.zero, +)
+            j.energySource = Self.combinedSource(intervals.map(\.source))
+        }
+        j.cpuSeconds = end?.cpuSeconds ?? intervals.map(\.cpuSeconds).reduce(0, +)
+        j.exitCode = end?.exitCode
+        j.signal = end?.signal
+        if let end, end.exitCode == 0 {
+            j.state = .succeeded
+            j.reason = "ended while verdantd was away; energy charged up to \(ISO8601.string(j.endedAt!))"
+        } else {
+            j.state = end == nil ? .lost : .failed
+            j.reason = end == nil ? "ended while verdantd was away; its exit status is unknown"
+                : (end!.signal.map { "killed by signal \($0) while verdantd was away" } ?? "exited with status \(end!.exitCode ?? -1) while verdantd was away")
+        }
+        try parts.database.update(j)
+        log.warning("job ended while verdantd was away", metadata: ["job.id": "\(id)", "state": "\(j.state.rawValue)"])
+    }
+
     /// Stops every running job (SIGTERM to its cgroup, SIGKILL after `graceSeconds`), records each
     /// as `lost` with the reason, and writes everything buffered. Called on SIGTERM/SIGINT.
     public func shutdown(graceSeconds: Double = 5) async {
         shuttingDown = true
+        if parts.executor.jobsOutliveDaemon {
+            // Units (or batch jobs) keep running and stay recorded as running; the next start re-adopts them.
+            if !running.isEmpty {
+                log.notice("jobs keep running under the executor; the next start re-adopts them",
+                           metadata: ["executor": "\(parts.executor.name)", "jobs": "\(running.keys.sorted())"])
+            }
+            flush(force: true)
+            return
+        }
         for (id, var r) in running {
             r.stopping = (.lost, "verdantd shut down (SIGTERM/SIGINT) while the job ran; the job was terminated")
             running[id] = r
@@ -128,8 +191,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     private func signalJob(_ r: RunningJob, _ sig: Int32) {
-        if let cg = r.process.cgroup { cg.signalAll(sig) }
-        kill(-r.process.pid, sig)
+        parts.executor.stop(r.handle, mode: sig == SIGKILL ? .kill : .terminate)
     }
 
     // MARK: Sampling
@@ -166,7 +228,7 @@ public actor JobRuntime: VerdantAPIHandler {
     private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?) {
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
-            if let cpu = r.process.cgroup?.cpuSeconds() { cpuNow[id] = cpu }
+            if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
         }
         var aligned: [Int64: Double] = [:]
         if let previous {
@@ -288,11 +350,11 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
-        let request = LaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                    environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
-        let process: LaunchedProcess
+        let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
+                                       environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
+        let handle: JobExecutorHandle
         do {
-            process = try parts.executor.launch(request)
+            handle = try parts.executor.launch(request)
         } catch {
             job.state = .failed
             job.endedAt = job.startedAt
@@ -304,25 +366,33 @@ public actor JobRuntime: VerdantAPIHandler {
             return true
         }
         job.state = .running
-        job.pid = process.pid
-        job.cgroupPath = process.cgroup?.path
+        job.pid = handle.pid
+        job.cgroupPath = handle.cgroupPath
+        job.executor = handle.executor
+        job.executorReference = handle.reference
         persist(job)
-        log.info("job started", metadata: ["job.id": "\(id)", "job.name": "\(job.name)", "pid": "\(process.pid)"])
-        running[id] = RunningJob(job: job, process: process,
+        log.info("job started", metadata: ["job.id": "\(id)", "job.name": "\(job.name)", "pid": "\(handle.pid ?? -1)",
+                                           "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
+        running[id] = RunningJob(job: job, handle: handle,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
                                  intervals: [], stopping: nil)
-        let executor = parts.executor
-        Task {
-            let exit = await executor.waitForExit(pid: process.pid)
-            self.jobExited(id: id, exit: exit)
-        }
+        follow(id: id, handle: handle)
         return true
     }
 
-    private func jobExited(id: Int64, exit: ProcessExit) {
+    /// Waits for the job's end through the executor, then records it.
+    private func follow(id: Int64, handle: JobExecutorHandle) {
+        let executor = parts.executor
+        Task {
+            let end = await executor.waitForEnd(handle)
+            self.jobExited(id: id, exit: end)
+        }
+    }
+
+    private func jobExited(id: Int64, exit: JobEnd) {
         guard var r = running.removeValue(forKey: id) else { return }
         var job = r.job
-        let cpu = r.process.cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
@@ -332,7 +402,6 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             job.endedAt = parts.clock.now()
         }
-        r.process.cgroup?.remove()
         job.exitCode = exit.exitCode
         job.signal = exit.signal
         job.cpuSeconds = cpu
@@ -554,9 +623,9 @@ public actor JobRuntime: VerdantAPIHandler {
             intensityIsFallback: !activeSeries.isCovered(at: now),
             queued: counts.filter { $0.state == .queued }.count, running: running.count,
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
-            cgroup: parts.executor.layout?.description ?? "none (CPU time from wait4 rusage)",
+            cgroup: parts.executor.detail, executor: parts.executor.name,
             intensityKind: (selection?.kind ?? .average).rawValue)
-        view.executor = parts.batch == nil ? "local" : "slurm"
+        if parts.batch != nil { view.executor = "slurm" }
         view.executorStatus = executorLine
         return view
     }

@@ -5,6 +5,9 @@ import UnixSignals
 import VerdantCore
 import VerdantSensors
 import VerdantSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Samples the node every `interval` until graceful shutdown, then stops running jobs and flushes
 /// (`JobRuntime.shutdown`). Sends systemd a `STATUS=` line every few samples.
@@ -12,6 +15,9 @@ struct SamplerService: Service {
     let runtime: JobRuntime
     let interval: Duration
     let notifier: SystemdNotifier
+    /// Debug switch: when this file appears, it is deleted and the sampler stalls (see `debug-stall-file`).
+    var stallFile: String? = nil
+    var logger: Logger? = nil
 
     /// With systemd's watchdog on, the sampler wakes at least four times per `WATCHDOG_USEC` and pings
     /// only after a sample was really taken: a wedged sampler stops the pings and systemd restarts
@@ -22,6 +28,12 @@ struct SamplerService: Service {
         await cancelWhenGracefulShutdown {
             var n = 0
             while !Task.isCancelled {
+                if let stallFile, unlink(stallFile) == 0 {
+                    logger?.warning("debug: the sampler stalls now (debug-stall-file appeared); no more samples or watchdog pings",
+                                    metadata: ["file": "\(stallFile)"])
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)) }
+                    break
+                }
                 if await runtime.sample(), watchdog != nil { notifier.watchdogPing() }
                 n += 1
                 if n % 5 == 0 { notifier.status(await runtime.statusLine()) }
@@ -45,7 +57,9 @@ struct ReloadService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in signals {
-                notifier.reloading(monotonicMicroseconds: monotonicNanos() / 1000)
+                let usec = monotonicNanos() / 1000
+                notifier.reloading(monotonicMicroseconds: usec)
+                logger.notice("reloading the configuration and policy", metadata: ["notify": "RELOADING=1 MONOTONIC_USEC=\(usec)"])
                 do {
                     let (policy, deadlines) = try reload()
                     await runtime.replacePolicy(policy, defaultDeadlines: deadlines)
@@ -87,5 +101,43 @@ struct BatchFollowService: Service {
                 try? await Task.sleep(for: interval)
             }
         }
+    }
+}
+
+/// Debug switch (`debug-hung-component`): a component that ignores graceful shutdown and cancellation,
+/// to show that shutdown stays bounded (`ShutdownDeadline`).
+struct HungComponentService: Service {
+    func run() async throws {
+        while true { try? await Task.sleep(for: .seconds(1)) }
+    }
+}
+
+/// Bounds shutdown: once graceful shutdown begins (SIGTERM/SIGINT), the service group has `grace` to
+/// finish, then cancels its services (`maximumGracefulShutdownDuration`); a component that ignores even
+/// cancellation would keep the process alive until systemd's SIGKILL. This service gives the rest
+/// `cancelBudget` more and then ends the process with status 0 itself, after the runtime has stopped its
+/// jobs and written everything (`JobRuntime.shutdown` runs in `SamplerService` as soon as shutdown begins).
+struct ShutdownDeadline: Service {
+    let grace: Duration
+    let cancelBudget: Duration
+    let logger: Logger
+    let onExpiry: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let total = grace + cancelBudget
+        let log = logger
+        let expiry = onExpiry
+        // A thread, not a task: it must fire even when the cooperative pool is stuck.
+        let t = Thread {
+            let c = total.components
+            let ns = Double(c.seconds) * 1e9 + Double(c.attoseconds) / 1e9
+            Thread.sleep(forTimeInterval: ns / 1e9)
+            log.error("shutdown: components still running after the graceful and cancellation budgets; exiting anyway",
+                      metadata: ["budget_s": "\(ns / 1e9)"])
+            expiry()
+            exit(0)
+        }
+        t.start()
     }
 }

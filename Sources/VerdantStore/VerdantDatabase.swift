@@ -133,9 +133,20 @@ public final class VerdantDatabase: Sendable {
             try db.create(index: "energy_samples_end_at", on: "energy_samples", columns: ["end_at"])
         }
         registerIntensityProvenance(&m)
+        // Which executor ran a job and its handle (unit name, cgroup, Slurm id), for re-adoption at restart.
+        m.registerMigration("v3-job-executor") { db in
+            try db.alter(table: "jobs") { t in
+                t.add(column: "executor", .text)
+                t.add(column: "executor_reference", .text)
+            }
+        }
         registerSlurmJobs(&m)
         return m
     }
+
+    /// Closes the database (checkpoints the WAL); later calls throw. Called once at shutdown.
+    /// - Throws: GRDB's error when a statement is still running.
+    public func close() throws { try pool.close() }
 
     /// Runs `body` in one IMMEDIATE write transaction.
     public func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {

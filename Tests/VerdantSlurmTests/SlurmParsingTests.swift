@@ -136,3 +136,14 @@ import VerdantCore
         #expect(BatchTimeLimit.minutes(expectedSeconds: 61, margin: 0) == 2)
     }
 }
+
+@Suite struct SlurmCgroupPathTests {
+    @Test func pathsOfBothPlugins() {
+        #expect(SlurmCgroupPaths.v1(uid: 1000, jobID: 42) == "/sys/fs/cgroup/cpuacct/slurm/uid_1000/job_42")
+        #expect(SlurmCgroupPaths.v1(uid: 0, jobID: 7, multipleSlurmdNode: "n1") == "/sys/fs/cgroup/cpuacct/slurm_n1/uid_0/job_7")
+        #expect(SlurmCgroupPaths.v2(jobID: 42) == "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_42")
+        #expect(SlurmCgroupPaths.v2(root: "/x", jobID: 3, multipleSlurmdNode: "n2") == "/x/system.slice/n2_slurmstepd.scope/job_3")
+        #expect(SlurmCgroupPaths.jobID(ofCgroup: "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_42/step_batch/user/task_0") == 42)
+        #expect(SlurmCgroupPaths.jobID(ofCgroup: "/sys/fs/cgroup/cpuacct/slurm/uid_0") == nil)
+    }
+}

@@ -36,6 +36,8 @@ import VerdantCore
             j.energy = EnergyJoules(1234.5)
             j.energySource = .estimated
             j.carbon = CarbonGrams(0.0411)
+            j.executor = "systemd"
+            j.executorReference = "verdant-job-\(id).service"
             try db.update(j)
         }
         let db = try VerdantDatabase(path: path)
@@ -44,6 +46,8 @@ import VerdantCore
         #expect(back.state == .succeeded)
         #expect(back.energy == EnergyJoules(1234.5))
         #expect(back.energySource == .estimated)
+        #expect(back.executor == "systemd")
+        #expect(back.executorReference == "verdant-job-\(id).service")
         #expect(back.plannedStart == t0.addingTimeInterval(3600))
         #expect(back.predictedCarbon == CarbonGrams(1.2))
         let h = try db.history(name: "train")
