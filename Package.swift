@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
         // MARK: Pure core: units, counter arithmetic, attribution, intensity series, planner. No I/O.
@@ -46,6 +47,9 @@ let package = Package(
         .target(name: "VerdantSlurm", dependencies: ["VerdantCore"]),
         .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
+        .target(name: "VerdantMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
+        // Pure renderings of an EnergyReport (table, CSV, JSON, self-contained HTML with SVG charts).
+        .target(name: "VerdantReport", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
             "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
@@ -58,7 +62,8 @@ let package = Package(
             name: "VerdantDaemon",
             dependencies: [
                 "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
-                "VerdantSlurm", "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders",
+                "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders", "VerdantMetrics", "VerdantReport",
+                "VerdantSlurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,13 +73,17 @@ let package = Package(
             resources: [.copy("Resources/traces"), .copy("Resources/reference"), .copy("Resources/policies")]
         ),
         .target(name: "VerdantCLI", dependencies: [
-            "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors",
+            "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors", "VerdantReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Executables: a few lines each
         .executableTarget(name: "verdantd", dependencies: ["VerdantDaemon", "VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "verdant", dependencies: ["VerdantCLI"]),
+        // The report/rollup benchmark of issue 8 (scripts/bench-report runs it; prints figures).
+        .executableTarget(name: "verdant-bench", dependencies: [
+            "VerdantDaemon", "VerdantStore", "VerdantReport", "VerdantAPI", "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
 
         // MARK: Tests
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
@@ -92,9 +101,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantDaemonTests", dependencies: [
-            "VerdantDaemon", "VerdantCore", "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
+            "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "VerdantEndToEndTests", dependencies: ["VerdantCore", "verdantd", "verdant"]),
+        .testTarget(name: "VerdantEndToEndTests", dependencies: [
+            "VerdantCore", "VerdantStore", .product(name: "GRDB", package: "GRDB.swift"), "verdantd", "verdant",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

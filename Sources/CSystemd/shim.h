@@ -239,6 +239,23 @@ done:
     return r;
 }
 
+/// Calls back with the MESSAGE of every journal entry of `unit` (_SYSTEMD_UNIT=unit), oldest first
+/// (sd_journal_open(3), sd_journal_add_match(3)). Returns <0 on error.
+static inline int verdant_journal_unit_messages(const char *unit, void (*each)(const char *msg, size_t n, void *ctx), void *ctx) {
+    sd_journal *j = NULL;
+    char match[512];
+    int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+    if (r < 0) return r;
+    snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
+    if ((r = sd_journal_add_match(j, match, 0)) < 0) { sd_journal_close(j); return r; }
+    SD_JOURNAL_FOREACH(j) {
+        const void *d; size_t n;
+        if (sd_journal_get_data(j, "MESSAGE", &d, &n) >= 0 && n >= 8) each((const char *)d + 8, n - 8, ctx);
+    }
+    sd_journal_close(j);
+    return 0;
+}
+
 /// Reads the manager's Version property: checks that systemd answers on this bus. Copies it to out.
 static inline int verdant_manager_version(sd_bus *bus, char *out, size_t len, char *msg, size_t msglen) {
     sd_bus_error e = SD_BUS_ERROR_NULL;

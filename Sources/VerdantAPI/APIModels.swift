@@ -7,9 +7,10 @@ import VerdantCore
 /// - `POST /v1/jobs` body `SubmitRequest` → `JobView`
 /// - `GET /v1/jobs` → `[JobView]`; `GET /v1/jobs/{id}` → `JobView`
 /// - `POST /v1/jobs/{id}/cancel` → `JobView`
+/// - `GET /v1/jobs/{id}/logs` → `JobLogView`
 /// - `GET /v1/plan` → `[JobView]` of queued and running jobs
 /// - `GET /v1/status` → `StatusView`
-/// - `GET /v1/report?since=T&until=T` → `EnergyReport`
+/// - `GET /v1/report?since=T&until=T&by=G&timeline=1` → `EnergyReport`
 /// The JSON shapes are documented in docs/cli.md and are a public interface.
 public enum APIRoutes {
     public static let jobs = "/v1/jobs"
@@ -31,29 +32,40 @@ public struct SubmitRequest: Codable, Sendable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String]
-    /// Cluster resources (executor `slurm`; ignored by the local executor): `--partition`,
-    /// `--cpus-per-task`, `--mem` (Slurm's syntax: a number with an optional K/M/G/T suffix, M by
-    /// default) and `--gres=gpu:N`. Absent from older clients.
-    public var partition: String?
-    public var cpusPerTask: Int?
-    public var memory: String?
+    /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits. GPUs are
+    /// given to the job through `CUDA_VISIBLE_DEVICES`; `nil` = none. Executor `slurm`: `cores` is
+    /// `sbatch --cpus-per-task`, `gpus` is `--gres=gpu:N`.
+    public var cores: Int?
     public var gpus: Int?
+    /// Never sent by `verdant`: the job's user is the caller's `SO_PEERCRED` identity. A request that
+    /// names another uid or gid here is refused (403), not silently corrected.
+    public var uid: UInt32?
+    public var gid: UInt32?
+
+    /// Declared size fields (`--size epochs=10`): name → number > 0; absent or `null` = none.
+    public var sizes: [String: Double]?
+
+    /// Cluster resources (executor `slurm`; ignored by the local executors): `--partition` and
+    /// `--mem` (Slurm's syntax: a number with an optional K/M/G/T suffix, M by default). Absent
+    /// from older clients.
+    public var partition: String?
+    public var memory: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment, partition, gpus
+        case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes, partition
+        case memory = "mem"
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
-        case cpusPerTask = "cpus_per_task"
-        case memory = "mem"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
-                workingDirectory: String, environment: [String], partition: String? = nil, cpusPerTask: Int? = nil,
-                memory: String? = nil, gpus: Int? = nil) {
-        self.partition = partition
-        self.cpusPerTask = cpusPerTask
-        self.memory = memory
+                workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil,
+                sizes: [String: Double]? = nil, partition: String? = nil, memory: String? = nil) {
+        self.cores = cores
         self.gpus = gpus
+        self.sizes = sizes
+        self.partition = partition
+        self.memory = memory
         self.name = name
         self.kind = kind
         self.deadline = deadline
@@ -93,6 +105,9 @@ public struct JobView: Codable, Sendable, Hashable {
     public var energySource: String
     public var carbonGrams: Double?
     public var cpuSeconds: Double?
+    /// GPUs the job asked for, and their energy over its life (J, included in `energy_j`).
+    public var gpus: Int
+    public var gpuEnergyJoules: Double?
     public var logPath: String?
     public var reason: String?
     /// Intensity provenance (issue 4): the chain source the plan used (`electricitymaps`,
@@ -102,6 +117,19 @@ public struct JobView: Codable, Sendable, Hashable {
     public var intensitySource: String?
     public var intensityKind: String?
     public var intensityFilledSeconds: Double?
+    /// Job-energy predictor (issue 5): declared sizes, one standard deviation of the predicted duration
+    /// (s) and energy (J) (`expected_*` hold the predicted values), what the prediction was fitted on
+    /// and on how many earlier runs, the measured duration (s), and the signed errors
+    /// (predicted − measured) / measured × 100 (%). `null` where unknown (planned before v3, not ended).
+    public var sizes: [String: Double]
+    public var expectedDurationUncertaintySeconds: Double?
+    public var expectedEnergyUncertaintyJoules: Double?
+    public var predictionBasis: String?
+    public var predictionRuns: Int?
+    public var durationSeconds: Double?
+    public var energyErrorPercent: Double?
+    public var durationErrorPercent: Double?
+
     /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
     /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
     /// `UNSUBMITTED`…); all `null` for local jobs.
@@ -113,10 +141,18 @@ public struct JobView: Codable, Sendable, Hashable {
     public var energyScope: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, kind, state, command, uid, deadline, signal, reason, cluster
+        case sizes, cluster
         case slurmJobID = "slurm_job_id"
         case slurmState = "slurm_state"
         case energyScope = "energy_scope"
+        case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
+        case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
+        case predictionBasis = "prediction_basis"
+        case predictionRuns = "prediction_runs"
+        case durationSeconds = "duration_s"
+        case energyErrorPercent = "energy_error_pct"
+        case durationErrorPercent = "duration_error_pct"
+        case id, name, kind, state, command, uid, deadline, signal, reason
         case intensitySource = "intensity_source"
         case intensityKind = "intensity_kind"
         case intensityFilledSeconds = "intensity_filled_s"
@@ -137,6 +173,8 @@ public struct JobView: Codable, Sendable, Hashable {
         case energySource = "energy_source"
         case carbonGrams = "carbon_g"
         case cpuSeconds = "cpu_seconds"
+        case gpus
+        case gpuEnergyJoules = "gpu_energy_j"
         case logPath = "log_path"
     }
 
@@ -167,8 +205,18 @@ public struct JobView: Codable, Sendable, Hashable {
         energySource = (j.energySource ?? .unavailable).rawValue
         carbonGrams = j.carbon?.grams
         cpuSeconds = j.cpuSeconds
+        gpus = j.gpus
+        gpuEnergyJoules = j.gpuEnergy?.joules
         logPath = j.logPath
         reason = j.reason
+        sizes = j.sizes
+        expectedDurationUncertaintySeconds = j.expectedDurationUncertaintySeconds
+        expectedEnergyUncertaintyJoules = j.expectedEnergyUncertainty?.joules
+        predictionBasis = j.predictionBasis?.rawValue
+        predictionRuns = j.predictionRuns
+        durationSeconds = j.durationSeconds
+        energyErrorPercent = j.energyErrorPercent
+        durationErrorPercent = j.durationErrorPercent
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -198,6 +246,8 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(energySource, forKey: .energySource)
         try c.encode(carbonGrams, forKey: .carbonGrams)
         try c.encode(cpuSeconds, forKey: .cpuSeconds)
+        try c.encode(gpus, forKey: .gpus)
+        try c.encode(gpuEnergyJoules, forKey: .gpuEnergyJoules)
         try c.encode(logPath, forKey: .logPath)
         try c.encode(reason, forKey: .reason)
         try c.encode(intensitySource, forKey: .intensitySource)
@@ -207,6 +257,29 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(slurmJobID, forKey: .slurmJobID)
         try c.encode(slurmState, forKey: .slurmState)
         try c.encode(energyScope, forKey: .energyScope)
+        try c.encode(sizes, forKey: .sizes)
+        try c.encode(expectedDurationUncertaintySeconds, forKey: .expectedDurationUncertaintySeconds)
+        try c.encode(expectedEnergyUncertaintyJoules, forKey: .expectedEnergyUncertaintyJoules)
+        try c.encode(predictionBasis, forKey: .predictionBasis)
+        try c.encode(predictionRuns, forKey: .predictionRuns)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(energyErrorPercent, forKey: .energyErrorPercent)
+        try c.encode(durationErrorPercent, forKey: .durationErrorPercent)
+    }
+}
+
+/// `verdant logs ID --json`: a job's output.
+public struct JobLogView: Codable, Sendable, Hashable {
+    public var id: Int64
+    /// Where it came from: `journal:verdant-job-<id>.service` (systemd executor) or `file:<path>` (cgroup executor).
+    public var source: String
+    /// The output, at most the last 1 MiB.
+    public var text: String
+
+    public init(id: Int64, source: String, text: String) {
+        self.id = id
+        self.source = source
+        self.text = text
     }
 }
 
@@ -321,10 +394,13 @@ public protocol VerdantAPIHandler: Sendable {
     func jobs(caller: Caller) async throws -> [JobView]
     func job(id: Int64, caller: Caller) async throws -> JobView
     func cancel(id: Int64, caller: Caller) async throws -> JobView
+    /// The job's output (journal or log file), for its submitter or root.
+    func logs(id: Int64, caller: Caller) async throws -> JobLogView
     func plan(caller: Caller) async throws -> [JobView]
     func status() async throws -> StatusView
-    /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`.
-    func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport
+    /// - Parameters: `since`/`until`: ISO-8601 instants or durations before now (`24h`), or `nil`;
+    ///   `by`: a `ReportGrouping` name (default `job`); `timeline`: include the node timeline (charts).
+    func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller) async throws -> EnergyReport
 }
 
 /// JSON coding shared by both ends: ISO-8601 UTC dates, sorted keys.

@@ -226,3 +226,111 @@ public protocol VerdantIntensityAPIHandler: Sendable {
     /// The configured chain with health and freshness.
     func intensitySources() async throws -> [IntensitySourceView]
 }
+
+// MARK: Carbon-intensity forecast (issue 5)
+//
+// Route: `GET /v1/forecast?zone=Z&horizon=48h` → `ForecastView` (docs/cli.md, "JSON: forecast").
+
+extension APIRoutes {
+    /// `GET`: the forecast from the daemon's trained model.
+    public static let forecast = "/v1/forecast"
+}
+
+/// One forecast slot with its prediction interval.
+public struct ForecastPointView: Codable, Sendable, Hashable {
+    /// Slot start, ISO-8601 UTC.
+    public var start: Date
+    /// Point forecast, gCO2eq/kWh.
+    public var gramsPerKWh: Double
+    /// 80 % prediction interval, gCO2eq/kWh.
+    public var lowerGramsPerKWh: Double
+    public var upperGramsPerKWh: Double
+
+    enum CodingKeys: String, CodingKey {
+        case start
+        case gramsPerKWh = "gco2_per_kwh"
+        case lowerGramsPerKWh = "lower_gco2_per_kwh"
+        case upperGramsPerKWh = "upper_gco2_per_kwh"
+    }
+
+    public init(start: Date, gramsPerKWh: Double, lowerGramsPerKWh: Double, upperGramsPerKWh: Double) {
+        self.start = start
+        self.gramsPerKWh = gramsPerKWh
+        self.lowerGramsPerKWh = lowerGramsPerKWh
+        self.upperGramsPerKWh = upperGramsPerKWh
+    }
+}
+
+/// `verdant forecast --json`: which forecast was used and its points.
+public struct ForecastView: Codable, Sendable, Hashable {
+    /// Grid zone.
+    public var zone: String
+    /// The forecast used: the model's name (`ridge-v1`) or the fallback (`seasonal-naive-24h`).
+    public var forecastUsed: String
+    /// Why that forecast (e.g. "model 12 scored worse than seasonal naive 24 h on its backtest").
+    public var reason: String
+    /// The stored model's version (row id), `null` when none was trained.
+    public var modelVersion: Int64?
+    /// When the model was trained and on which window, `null` when none.
+    public var trainedAt: Date?
+    public var trainingStart: Date?
+    public var trainingEnd: Date?
+    /// Mean out-of-sample MAPE (%) of the model and of seasonal naive 24 h on the latest backtest.
+    public var backtestMAPE: Double?
+    public var seasonalNaiveMAPE: Double?
+    /// Forecast origin (start of the first slot) and slot length (s).
+    public var origin: Date
+    public var slotSeconds: Int
+    public var points: [ForecastPointView]
+
+    enum CodingKeys: String, CodingKey {
+        case zone, reason, origin, points
+        case forecastUsed = "forecast_used"
+        case modelVersion = "model_version"
+        case trainedAt = "trained_at"
+        case trainingStart = "training_start"
+        case trainingEnd = "training_end"
+        case backtestMAPE = "backtest_mape"
+        case seasonalNaiveMAPE = "seasonal_naive_mape"
+        case slotSeconds = "slot_s"
+    }
+
+    public init(zone: String, forecastUsed: String, reason: String, modelVersion: Int64?, trainedAt: Date?, trainingStart: Date?,
+                trainingEnd: Date?, backtestMAPE: Double?, seasonalNaiveMAPE: Double?, origin: Date, slotSeconds: Int, points: [ForecastPointView]) {
+        self.zone = zone
+        self.forecastUsed = forecastUsed
+        self.reason = reason
+        self.modelVersion = modelVersion
+        self.trainedAt = trainedAt
+        self.trainingStart = trainingStart
+        self.trainingEnd = trainingEnd
+        self.backtestMAPE = backtestMAPE
+        self.seasonalNaiveMAPE = seasonalNaiveMAPE
+        self.origin = origin
+        self.slotSeconds = slotSeconds
+        self.points = points
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(zone, forKey: .zone)
+        try c.encode(forecastUsed, forKey: .forecastUsed)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(modelVersion, forKey: .modelVersion)
+        try c.encode(trainedAt, forKey: .trainedAt)
+        try c.encode(trainingStart, forKey: .trainingStart)
+        try c.encode(trainingEnd, forKey: .trainingEnd)
+        try c.encode(backtestMAPE, forKey: .backtestMAPE)
+        try c.encode(seasonalNaiveMAPE, forKey: .seasonalNaiveMAPE)
+        try c.encode(origin, forKey: .origin)
+        try c.encode(slotSeconds, forKey: .slotSeconds)
+        try c.encode(points, forKey: .points)
+    }
+}
+
+/// The forecast part of the API, implemented by the daemon.
+public protocol VerdantForecastAPIHandler: Sendable {
+    /// The forecast for `zone` (default: the daemon's zone) over `horizon` (a duration, default 48h).
+    /// - Throws: `APIError` 400 for a bad horizon, 404 when the zone has no stored actuals.
+    func forecast(zone: String?, horizon: String?) async throws -> ForecastView
+}

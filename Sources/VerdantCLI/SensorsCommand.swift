@@ -28,7 +28,7 @@ struct Sensors: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "linear-cpu-v1 default 85 W")
+        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "linear-cpu-v1 default 85 W")
         let sensor = NodeSensor(powercapRoot: root, perfPowerRoot: perfRoot.isEmpty ? nil : perfRoot, procRoot: procRoot, model: model)
         let nvml = try? NVMLReader()
         let gpuStatus = nvml.map { SourceStatus(name: "nvml", status: "in use", detail: "\($0.deviceCount) GPU(s)") }

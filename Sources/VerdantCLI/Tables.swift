@@ -54,7 +54,8 @@ enum Tables {
             "command:         \(j.command.joined(separator: " "))",
             "submitted:       \(ISO8601.string(j.submittedAt))",
             "deadline:        \(ISO8601.string(j.deadline))",
-            "expected:        \(DurationSyntax.format(seconds: j.expectedDurationSeconds)) (\(j.durationSource)), \(number(j.expectedEnergyJoules)) J",
+            "expected:        \(DurationSyntax.format(seconds: j.expectedDurationSeconds))\(j.expectedDurationUncertaintySeconds.map { " ± " + DurationSyntax.format(seconds: $0) } ?? "") (\(j.durationSource)), \(number(j.expectedEnergyJoules)) J\(j.expectedEnergyUncertaintyJoules.map { " ± " + number($0) + " J" } ?? "")",
+            predictionLine(j),
             "planned start:   \(ISO8601.string(j.plannedStart)) (latest \(ISO8601.string(j.latestStart)))",
             "plan:            \(j.planReason)",
             "predicted:       \(number(j.predictedCarbonGrams, digits: 3)) gCO2eq at \(number(j.plannedIntensity)) gCO2eq/kWh; run now: \(number(j.runNowCarbonGrams, digits: 3)) gCO2eq",
@@ -72,36 +73,33 @@ enum Tables {
             lines.append("slurm:           cluster \(c), job \(j.slurmJobID.map(String.init) ?? "not submitted yet"), state \(j.slurmState ?? "-")")
         }
         if let scope = j.energyScope { lines.append("energy scope:    \(scope)") }
+        if j.energyErrorPercent != nil || j.durationErrorPercent != nil {
+            lines.append("prediction error: energy \(signedPercent(j.energyErrorPercent)), duration \(signedPercent(j.durationErrorPercent))"
+                         + " (measured \(j.durationSeconds.map { DurationSyntax.format(seconds: $0) } ?? "n/a"), \(opt(j.energyJoules, digits: 2)) J)")
+        }
         if let r = j.reason { lines.append("reason:          \(r)") }
         if let l = j.logPath { lines.append("log:             \(l)") }
         return lines.joined(separator: "\n")
     }
 
-    static func report(_ r: EnergyReport) -> String {
-        if r.jobs.isEmpty { return "no finished jobs in this range" }
-        var rows = r.jobs.map { j in
-            [String(j.id), cell(j.name, max: 14), j.state.rawValue,
-             placement(cluster: j.placement?.cluster, slurmJobID: j.placement?.batchJobID), opt(j.energy?.joules, digits: 1),
-             j.energySource.rawValue, opt(j.carbon?.grams, digits: 4), opt(j.cpuSeconds, digits: 1)]
-        }
-        rows.append(["", "TOTAL", "\(r.totals.jobs) jobs", "", opt(r.totals.energy?.joules, digits: 1), "",
-                     opt(r.totals.carbon?.grams, digits: 4), opt(r.totals.cpuSeconds, digits: 1)])
-        return render(["ID", "NAME", "STATE", "WHERE", "ENERGY J", "SOURCE", "CARBON g", "CPU s"], rows, numeric: [0, 4, 6, 7])
+    /// `+4.2 %`, or `n/a`.
+    static func signedPercent(_ v: Double?) -> String {
+        guard let v else { return "n/a" }
+        return (v >= 0 ? "+" : "") + number(v) + " %"
     }
 
-    /// CSV with units in the column names; `n/a` cells are empty.
-    static func reportCSV(_ r: EnergyReport) -> String {
-        var out = "id,name,kind,state,started_at,ended_at,energy_j,energy_kwh,energy_source,carbon_g,cpu_seconds,predicted_carbon_g,run_now_carbon_g,cluster,slurm_job_id\n"
-        func cell(_ v: Double?) -> String { v.map { String($0) } ?? "" }
-        func text(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        for j in r.jobs {
-            out += [String(j.id), text(j.name), j.kind.rawValue, j.state.rawValue,
-                    j.startedAt.map(ISO8601.string) ?? "", j.endedAt.map(ISO8601.string) ?? "",
-                    cell(j.energy?.joules), cell(j.energy?.kilowattHours), j.energySource.rawValue,
-                    cell(j.carbon?.grams), cell(j.cpuSeconds), String(j.predictedCarbon.grams),
-                    String(j.runNowCarbon.grams), text(j.placement?.cluster ?? ""),
-                    j.placement?.batchJobID.map(String.init) ?? ""].joined(separator: ",") + "\n"
+    /// What the prediction was fitted on, with the declared sizes.
+    static func predictionLine(_ j: JobView) -> String {
+        let sizes = j.sizes.isEmpty ? "" : "; sizes " + j.sizes.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(number($0.value, digits: $0.value == $0.value.rounded() ? 0 : 3))" }.joined(separator: " ")
+        let basis: String
+        switch j.predictionBasis {
+        case "signature": basis = "fitted on \(j.predictionRuns ?? 0) earlier run(s) with the same name, kind, command and sizes"
+        case "name-kind": basis = "fitted on \(j.predictionRuns ?? 0) earlier run(s) with the same name and kind"
+        case "declared": basis = "cold start: the declared duration and the kind's policy power"
+        case "policy": basis = "cold start: the kind's policy defaults"
+        default: basis = "not recorded (planned before v3)"
         }
-        return out
+        return "prediction:      \(basis)\(sizes)"
     }
 }

@@ -12,7 +12,7 @@ public struct VerdantCommand: AsyncParsableCommand {
         abstract: "Submit jobs to verdantd and read their plans, energy and carbon.",
         discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
         version: "0.1.0",
-        subcommands: [Submit.self, Jobs.self, Show.self, Cancel.self, Plan.self, Status.self, Report.self, Sensors.self, Intensity.self])
+        subcommands: [Submit.self, Jobs.self, Show.self, Logs.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self])
 
     public init() {}
 }
@@ -51,22 +51,28 @@ struct Submit: AsyncParsableCommand {
         discussion: "Example: verdant submit --name digits-train --kind training --deadline 12h --expected-duration 1h -- python3 train.py")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Job name; earlier runs with the same name give its expected duration and energy.")
+    @Option(help: "Job name; earlier runs with the same name and kind predict its duration and energy.")
     var name: String?
     @Option(help: "inference, training or batch (default: batch).")
     var kind: String?
     @Option(help: "A duration from now (6h, PT6H) or an ISO-8601 instant. Default: the kind's policy.")
     var deadline: String?
-    @Option(name: .customLong("expected-duration"), help: "How long the job runs (30m, 2h). Default: history, else the kind's policy.")
+    @Option(name: .customLong("expected-duration"),
+            help: "How long the job runs (30m, 2h): the cold start, used until the job has a finished run. Default: the kind's policy.")
     var expectedDuration: String?
+    @Option(help: "Cores the job needs (checked against the daemon's max-cores-per-job).")
+    var cores: Int?
+    @Option(help: "GPUs the job needs; it gets them through CUDA_VISIBLE_DEVICES and is charged their energy (checked against max-gpus-per-job).")
+    var gpus: Int?
+    @Option(name: .customLong("size"), parsing: .singleValue,
+            help: ArgumentHelp("A size field the job's work scales with, NAME=VALUE (repeatable), e.g. --size epochs=10.",
+                               discussion: "Earlier runs with the same name, kind, command and size names predict its energy and duration, scaled with the product of the sizes.",
+                               valueName: "name=value"))
+    var size: [String] = []
     @Option(help: "Slurm partition (executor slurm; default: the cluster's default partition).")
     var partition: String?
-    @Option(help: "CPUs for the job (executor slurm: sbatch --cpus-per-task).")
-    var cpus: Int?
     @Option(help: "Memory for the job in Slurm's syntax, e.g. 4G or 500M (executor slurm: sbatch --mem).")
     var mem: String?
-    @Option(help: "GPUs for the job (executor slurm: sbatch --gres=gpu:N).")
-    var gpus: Int?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -79,16 +85,37 @@ struct Submit: AsyncParsableCommand {
         if let kind, JobKind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
+        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }
+        _ = try sizes()
+    }
+
+    /// The `--size` declarations as a dictionary.
+    /// - Throws: `ValidationError` for a malformed or repeated field.
+    func sizes() throws -> [String: Double]? {
+        guard !size.isEmpty else { return nil }
+        var out: [String: Double] = [:]
+        for text in size {
+            do {
+                let (name, value) = try JobSizeSyntax.parse(text)
+                guard out[name] == nil else { throw ValidationError("--size \(name) is given twice: give each size once") }
+                out[name] = value
+            } catch let e as JobSizeError {
+                throw ValidationError(e.description)
+            }
+        }
+        do { try JobSizeSyntax.validate(out) } catch let e as JobSizeError { throw ValidationError(e.description) }
+        return out
     }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env, partition: partition, cpusPerTask: cpus, memory: mem, gpus: gpus)
+                                    environment: env, cores: cores, gpus: gpus, sizes: try sizes(),
+                                    partition: partition, memory: mem)
         let job = try await withDaemon { try await global.client.submit(request) }
         if json {
             try printJSON(job)
@@ -103,7 +130,7 @@ struct Submit: AsyncParsableCommand {
 }
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List your jobs (root sees all).")
+    static let configuration = CommandConfiguration(abstract: "List your jobs (root and the admin group see all).")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 
@@ -122,6 +149,18 @@ struct Show: AsyncParsableCommand {
     func run() async throws {
         let job = try await withDaemon { try await global.client.job(id: id) }
         if json { try printJSON(job) } else { print(Tables.detail(job)) }
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A job's output: the journal of its unit (systemd executor) or its log file (cgroup executor).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Job id.") var id: Int64
+    @Flag(help: "Print JSON ({id, source, text}).") var json = false
+
+    func run() async throws {
+        let log = try await withDaemon { try await global.client.logs(id: id) }
+        if json { try printJSON(log) } else { print(log.text, terminator: log.text.hasSuffix("\n") || log.text.isEmpty ? "" : "\n") }
     }
 }
 
@@ -168,24 +207,6 @@ struct Status: AsyncParsableCommand {
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored
             """)
         if let e = s.executorStatus { print("executor:   \(e)") }
-    }
-}
-
-struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Energy and carbon of finished jobs, with totals.")
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
-    @OptionGroup var global: GlobalOptions
-    @Option(help: "Jobs started at or after this instant (ISO-8601) or this long ago (24h).") var since: String?
-    @Option(help: "Jobs started before this instant (ISO-8601) or this long ago.") var until: String?
-    @Option(help: "table, csv or json.") var format: Format = .table
-
-    func run() async throws {
-        let r = try await withDaemon { try await global.client.report(since: since, until: until) }
-        switch format {
-        case .json: try printJSON(r)
-        case .csv: print(Tables.reportCSV(r), terminator: "")
-        case .table: print(Tables.report(r))
-        }
     }
 }
 

@@ -27,12 +27,16 @@ public struct DaemonClient: Sendable {
     public func jobs() async throws -> [JobView] { try await send("GET", APIRoutes.jobs) }
     public func job(id: Int64) async throws -> JobView { try await send("GET", "\(APIRoutes.jobs)/\(id)") }
     public func cancel(id: Int64) async throws -> JobView { try await send("POST", "\(APIRoutes.jobs)/\(id)/cancel") }
+    public func logs(id: Int64) async throws -> JobLogView { try await send("GET", "\(APIRoutes.jobs)/\(id)/logs") }
     public func plan() async throws -> [JobView] { try await send("GET", APIRoutes.plan) }
     public func status() async throws -> StatusView { try await send("GET", APIRoutes.status) }
 
-    /// - Parameters: `since`/`until` as the user typed them; the daemon resolves them.
-    public func report(since: String?, until: String?) async throws -> EnergyReport {
+    /// - Parameters: `since`/`until` as the user typed them; the daemon resolves them. `by`: a
+    ///   `ReportGrouping` name; `timeline`: ask for the node timeline (the HTML charts).
+    public func report(since: String?, until: String?, by: String? = nil, timeline: Bool = false) async throws -> EnergyReport {
         var items: [URLQueryItem] = []
+        if let by { items.append(URLQueryItem(name: "by", value: by)) }
+        if timeline { items.append(URLQueryItem(name: "timeline", value: "1")) }
         if let since { items.append(URLQueryItem(name: "since", value: since)) }
         if let until { items.append(URLQueryItem(name: "until", value: until)) }
         var comps = URLComponents()

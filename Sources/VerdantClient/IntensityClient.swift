@@ -26,4 +26,15 @@ extension DaemonClient {
     public func intensitySources() async throws -> [IntensitySourceView] {
         try await send("GET", APIRoutes.intensitySources)
     }
+
+    /// The daemon's forecast for a zone over a horizon (`48h`).
+    public func forecast(zone: String?, horizon: String?) async throws -> ForecastView {
+        var items: [URLQueryItem] = []
+        if let zone { items.append(URLQueryItem(name: "zone", value: zone)) }
+        if let horizon { items.append(URLQueryItem(name: "horizon", value: horizon)) }
+        var comps = URLComponents()
+        comps.path = APIRoutes.forecast
+        comps.queryItems = items.isEmpty ? nil : items
+        return try await send("GET", comps.string ?? APIRoutes.forecast)
+    }
 }

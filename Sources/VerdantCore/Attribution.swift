@@ -105,16 +105,18 @@ public enum Attribution {
     ///     the node has no counters).
     ///   - series: grid intensity, looked up over [old.time, new.time].
     ///   - profile: the node's vendor and zone power bounds.
-    public static func interval(from old: JobReading, to new: JobReading, model: LinearCPUPowerModel,
-                                series: IntensitySeries, profile: NodeProfile = NodeProfile()) -> JobEnergyInterval {
-        let (nodeEnergy, source) = NodeEnergyAccounting.energy(from: old.node, to: new.node, model: model, profile: profile)
+    ///   - learned: the model learned on this host's counters, if any (see `NodeEnergyAccounting`).
+    public static func interval(from old: JobReading, to new: JobReading, model: CPUPowerModel,
+                                series: IntensitySeries, profile: NodeProfile = NodeProfile(),
+                                learned: CPUPowerModel? = nil) -> JobEnergyInterval {
+        let (nodeEnergy, source) = NodeEnergyAccounting.energy(from: old.node, to: new.node, model: model, profile: profile, learned: learned)
         let jobCPU = max(0, new.jobCPUSeconds - old.jobCPUSeconds)
         let nodeBusy = new.node.cpu.busySeconds - old.node.cpu.busySeconds
         let energy: EnergyJoules
         if source == .unavailable {
             energy = .zero
         } else {
-            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: model.idlePower,
+            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: CPUPowerModel.attributionIdlePower(source: source, learned: learned, model: model),
                           jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: nodeBusy)
             energy = s.jobs[0] ?? .zero
         }

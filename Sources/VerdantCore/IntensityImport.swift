@@ -57,7 +57,7 @@ public struct IntensityImport: Sendable {
     }
 
     /// The most common spacing (s) between consecutive times; 3600 for fewer than two.
-    static func modeSpacing(_ times: [Date]) -> Double {
+    public static func modeSpacing(_ times: [Date]) -> Double {
         var counts: [Double: Int] = [:]
         for i in times.indices.dropFirst() { counts[times[i].timeIntervalSince(times[i - 1]), default: 0] += 1 }
         return counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key ?? 3600

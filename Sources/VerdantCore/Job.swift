@@ -26,9 +26,9 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
 
 /// Where a job's expected duration came from.
 public enum DurationSource: String, Sendable, Codable {
-    /// `--expected-duration` at submission.
+    /// `--expected-duration` at submission (used only while the job has no usable earlier run).
     case given
-    /// The mean of earlier finished runs with the same name.
+    /// Fitted on earlier finished runs by the job-energy predictor (`JobEnergyPredictor`).
     case history
     /// The kind's default in the scheduling policy.
     case policy
@@ -78,8 +78,34 @@ public struct Job: Sendable, Codable, Hashable {
     public var energySource: EnergySource?
     public var carbon: CarbonGrams?
     public var cpuSeconds: Double?
+    /// GPUs the job asked for (`verdant submit --gpus N`); 0 = none.
+    public var gpus: Int = 0
+    /// Energy of the job's GPUs over its life (NVML counters), included in `energy`; `nil` when it
+    /// has no GPUs or their energy could not be read.
+    public var gpuEnergy: EnergyJoules?
     /// Why the job is in its state when that is not obvious (refused start, lost, cancelled).
     public var reason: String?
+
+    // Job-energy predictor (issue 5; columns of the migration "v3-job-energy-predictions").
+    // `expectedDurationSeconds` and `expectedEnergy` above are the predicted values the plan used.
+
+    /// Declared size fields (`--size epochs=10`): name → value > 0. Empty when none were declared.
+    public var sizes: [String: Double] = [:]
+    /// One standard deviation of the predicted duration (s); `nil` for jobs planned before v3.
+    /// The planner's latest-start margin reads it with `expectedDurationSeconds`.
+    public var expectedDurationUncertaintySeconds: Double?
+    /// One standard deviation of the predicted energy; `nil` for jobs planned before v3.
+    public var expectedEnergyUncertainty: EnergyJoules?
+    /// What the prediction was fitted on; `nil` for jobs planned before v3.
+    public var predictionBasis: PredictionBasis?
+    /// How many earlier runs the prediction was fitted on (0 for a cold start).
+    public var predictionRuns: Int?
+    /// Measured duration (s, daemon time: `ended_at − started_at`), set when a job that started ends.
+    public var durationSeconds: Double?
+    /// `(expected − measured) / measured × 100` for energy and duration, set when a job that started
+    /// ends with a measured value; `nil` when either side is missing.
+    public var energyErrorPercent: Double?
+    public var durationErrorPercent: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, name, kind, command, state, deadline, uid, gid, signal, pid, reason, energy, carbon, environment
@@ -103,6 +129,16 @@ public struct Job: Sendable, Codable, Hashable {
         case executorReference = "executor_reference"
         case energySource = "energy_source"
         case cpuSeconds = "cpu_seconds"
+        case sizes
+        case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
+        case expectedEnergyUncertainty = "expected_energy_uncertainty_j"
+        case predictionBasis = "prediction_basis"
+        case predictionRuns = "prediction_runs"
+        case durationSeconds = "duration_s"
+        case energyErrorPercent = "energy_error_pct"
+        case durationErrorPercent = "duration_error_pct"
+        case gpus
+        case gpuEnergy = "gpu_energy_j"
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,
@@ -138,50 +174,111 @@ public struct KindPolicy: Hashable, Sendable, Codable {
     public var expectedDurationSeconds: Double
     /// Mean power assumed for a job of this kind with no history, for its expected energy.
     public var power: PowerWatts
+    /// Whether jobs of this kind may be paused and resumed (run in any set of whole slots).
+    public var interruptible: Bool
+    /// Longest delay from submission to start (s); nil: only the deadline bounds it; 0: at once.
+    public var maxDelaySeconds: Double?
+    /// Defer only when the plan saves at least this fraction of the run-now carbon (0…1).
+    public var minimumSavingFraction: Double
 
-    public init(expectedDurationSeconds: Double, power: PowerWatts) {
+    public init(expectedDurationSeconds: Double, power: PowerWatts, interruptible: Bool = false,
+                maxDelaySeconds: Double? = nil, minimumSavingFraction: Double = 0) {
         self.expectedDurationSeconds = expectedDurationSeconds
         self.power = power
+        self.interruptible = interruptible
+        self.maxDelaySeconds = maxDelaySeconds
+        self.minimumSavingFraction = minimumSavingFraction
     }
 }
 
-/// A scheduling policy: defaults per job kind.
+/// Which jobs a policy applies to. Empty lists match everything; a job matches when it matches
+/// every non-empty list. Names match exactly or, ending in `*`, by prefix.
+public struct PolicySelector: Hashable, Sendable {
+    public var kinds: [JobKind]
+    public var names: [String]
+    /// User names or numeric uids, as written in the file.
+    public var users: [String]
+
+    public init(kinds: [JobKind] = [], names: [String] = [], users: [String] = []) {
+        self.kinds = kinds
+        self.names = names
+        self.users = users
+    }
+
+    /// Whether a job of `kind`, `name`, submitted by `user` (name) / `uid`, is selected.
+    public func matches(kind: JobKind, name: String, user: String?, uid: UInt32) -> Bool {
+        if !kinds.isEmpty && !kinds.contains(kind) { return false }
+        if !names.isEmpty && !names.contains(where: { $0.hasSuffix("*") ? name.hasPrefix(String($0.dropLast())) : $0 == name }) { return false }
+        if !users.isEmpty && !users.contains(where: { $0 == user || $0 == String(uid) }) { return false }
+        return true
+    }
+
+    /// How specific the selector is (more lists given = more specific), for choosing among policies.
+    public var specificity: Int { (kinds.isEmpty ? 0 : 1) + (names.isEmpty ? 0 : 2) + (users.isEmpty ? 0 : 4) }
+}
+
+/// A scheduling policy: defaults per job kind, which jobs it applies to, the planner's tunables and
+/// the capacity it keeps free.
 public struct SchedulingPolicy: Hashable, Sendable {
     public var name: String
     public var kinds: [JobKind: KindPolicy]
+    public var appliesTo: PolicySelector
+    public var planner: PlannerSettings
+    /// Capacity kept free for work outside Verdant (subtracted from the node's).
+    public var reservation: JobDemand
 
-    public init(name: String, kinds: [JobKind: KindPolicy]) {
+    public init(name: String, kinds: [JobKind: KindPolicy], appliesTo: PolicySelector = PolicySelector(),
+                planner: PlannerSettings = PlannerSettings(), reservation: JobDemand = JobDemand(cores: 0)) {
         self.name = name
         self.kinds = kinds
+        self.appliesTo = appliesTo
+        self.planner = planner
+        self.reservation = reservation
     }
 
     /// The defaults for `kind`.
     public func defaults(for kind: JobKind) -> KindPolicy {
         kinds[kind] ?? KindPolicy(expectedDurationSeconds: 3600, power: PowerWatts(10))
     }
-}
 
-/// Expected duration and energy of a job before it runs.
-public enum JobExpectation {
-    /// The expected duration: given, else the mean of earlier finished runs with the same name,
-    /// else the policy default.
-    /// - Parameter history: durations (s) of earlier succeeded runs with the same name.
-    public static func duration(given: Double?, history: [Double], policy: KindPolicy) -> (seconds: Double, source: DurationSource) {
-        if let given { return (given, .given) }
-        let valid = history.filter { $0 > 0 }
-        if !valid.isEmpty { return (valid.reduce(0, +) / Double(valid.count), .history) }
-        return (policy.expectedDurationSeconds, .policy)
+    /// The node's capacity less this policy's reservation.
+    public func available(of node: NodeCapacity) -> NodeCapacity {
+        NodeCapacity(cores: max(0, node.cores - reservation.cores), memoryBytes: max(0, node.memoryBytes - reservation.memoryBytes),
+                     gpus: max(0, node.gpus - reservation.gpus), maxConcurrentJobs: node.maxConcurrentJobs)
     }
 
-    /// The expected energy: the mean power of earlier runs with the same name (their energy over their
-    /// duration), else the policy's power, times the expected duration.
-    /// - Parameter history: (energy, duration s) of earlier runs with the same name that have energy.
-    public static func energy(durationSeconds: Double, history: [(EnergyJoules, Double)], policy: KindPolicy) -> EnergyJoules {
-        let valid = history.filter { $0.1 > 0 }
-        if !valid.isEmpty {
-            let meanWatts = valid.map { $0.0.joules / $0.1 }.reduce(0, +) / Double(valid.count)
-            return PowerWatts(meanWatts).energy(overSeconds: durationSeconds)
+    /// The policy for a job among `policies`: the most specific that selects it (ties: the first
+    /// listed); nil when none does.
+    public static func select(from policies: [SchedulingPolicy], kind: JobKind, name: String, user: String?, uid: UInt32) -> SchedulingPolicy? {
+        var best: SchedulingPolicy?
+        for p in policies where p.appliesTo.matches(kind: kind, name: name, user: user, uid: uid) {
+            if best == nil || p.appliesTo.specificity > best!.appliesTo.specificity { best = p }
         }
-        return policy.power.energy(overSeconds: durationSeconds)
+        return best
+    }
+}
+
+extension Job {
+    /// Sets the expected duration and energy (and their uncertainty and basis) from a prediction.
+    public mutating func apply(_ p: JobPrediction) {
+        expectedDurationSeconds = p.durationSeconds
+        durationSource = p.durationSource
+        expectedEnergy = p.energy
+        expectedDurationUncertaintySeconds = p.durationUncertaintySeconds
+        expectedEnergyUncertainty = p.energyUncertainty
+        predictionBasis = p.basis
+        predictionRuns = p.runs
+    }
+
+    /// Records the measured duration of a job that has ended and, when it succeeded, the prediction
+    /// errors: called once `state`, `startedAt`, `endedAt` and `energy` are final. A job that never
+    /// started records nothing; a failed, cancelled or lost run stopped early, so its errors stay `nil`.
+    public mutating func recordPredictionErrors() {
+        guard let s = startedAt, let e = endedAt else { return }
+        let d = e.timeIntervalSince(s)
+        durationSeconds = d
+        guard state == .succeeded else { return }
+        durationErrorPercent = predictionErrorPercent(predicted: expectedDurationSeconds, measured: d)
+        energyErrorPercent = predictionErrorPercent(predicted: expectedEnergy.joules, measured: energy?.joules)
     }
 }

@@ -161,8 +161,13 @@ public protocol JobExecutor: Sendable {
     /// leaves them running and the next start re-adopts them; else (the cgroup executor's children)
     /// shutdown stops them and records them as lost.
     var jobsOutliveDaemon: Bool { get }
+    /// The job's output where the executor keeps it (systemd: the unit's journal), at most the last
+    /// `maxBytes`; `nil` = the log file at `JobLaunchRequest.logPath`.
+    func output(_ handle: JobExecutorHandle, maxBytes: Int) -> (source: String, text: String)?
 }
 
 extension JobExecutor {
     public var jobsOutliveDaemon: Bool { false }
+    /// Executors that write the log file (`JobLaunchRequest.logPath`) keep this default: the runtime reads the file.
+    public func output(_ handle: JobExecutorHandle, maxBytes: Int) -> (source: String, text: String)? { nil }
 }

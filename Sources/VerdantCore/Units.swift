@@ -72,8 +72,28 @@ public struct CarbonGrams: Hashable, Comparable, Sendable, Codable, AdditiveArit
 public enum EnergySource: String, Sendable, Codable, CaseIterable {
     /// Read from a hardware energy counter (RAPL through powercap).
     case measured
-    /// Computed from CPU time with a documented power model (see `LinearCPUPowerModel`).
+    /// Computed from CPU time with a documented power model (see `CPUPowerModel`).
     case estimated
     /// Nothing could be read or computed; the figure is absent, never zero.
     case unavailable
+    /// A job's total over intervals of which some have no number (counter fault, second wrap): the
+    /// total is absent (NULL), never the sum of the known part.
+    case partial
+    /// A job whose start or end reading failed: its energy is absent (NULL).
+    case notMeasured = "not_measured"
+
+    /// The source of a sum of intervals: `unavailable` when none has a number, `partial` when some
+    /// do and some do not, else `estimated` if any part was estimated, else `measured`. A total whose
+    /// source is `unavailable`, `partial` or `not_measured` has no number.
+    public static func combined(_ sources: [EnergySource]) -> EnergySource {
+        if sources.isEmpty { return .unavailable }
+        if sources.contains(.notMeasured) { return .notMeasured }
+        let missing = sources.contains { $0 == .unavailable || $0 == .partial }
+        let known = sources.contains { $0 == .measured || $0 == .estimated }
+        if missing { return known ? .partial : .unavailable }
+        return sources.contains(.estimated) ? .estimated : .measured
+    }
+
+    /// Whether a figure with this source is a number (`measured` or `estimated`).
+    public var hasValue: Bool { self == .measured || self == .estimated }
 }

@@ -5,6 +5,7 @@ import VerdantAPI
 import VerdantCarbon
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantSensors
 import VerdantServer
 import VerdantStore
@@ -65,9 +66,19 @@ public enum Daemon {
             logger.warning("debug: a component that ignores shutdown runs (debug-hung-component)")
             services.append(.init(service: HungComponentService()))
         }
+        services.append(.init(service: RollupService(runtime: runtime, retentionSeconds: c.rawRetentionSeconds, intervalSeconds: 60, logger: logger)))
+        if let address = c.metricsAddress, let (host, port) = MetricsServer.parseAddress(address) {
+            services.append(.init(service: MetricsServer.application(
+                host: host, port: port, logger: logger, render: { await runtime.metricsText() },
+                onRunning: { p in logger.notice("metrics served", metadata: ["address": "\(host):\(p)"]) })))
+        }
+        if let path = c.metricsTextfile {
+            services.append(.init(service: MetricsTextfileService(runtime: runtime, path: path, intervalSeconds: 15, logger: logger)))
+        }
+        if let f = await runtime.forecastManager { services.append(.init(service: ForecastService(forecasts: f))) }
         let grace = Duration.milliseconds(Int(c.shutdownGraceSeconds * 1000))
         let database = prepared.database
-        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, onExpiry: {
+        services.append(.init(service: ShutdownDeadline(grace: grace, cancelBudget: grace, logger: logger, notifier: notifier, onExpiry: {
             try? database.close()
         })))
         var groupConfiguration = ServiceGroupConfiguration(
@@ -103,7 +114,13 @@ public enum Daemon {
 
         let db: VerdantDatabase
         do {
-            db = try VerdantDatabase(path: c.stateDirectory + "/verdant.sqlite")
+            let opened = try VerdantDatabase.open(path: c.stateDirectory + "/verdant.sqlite")
+            db = opened.database
+            if let r = opened.recovery {
+                // Keep running on a new database rather than crash-loop; the old file is kept for forensics.
+                logger.error("the database failed its integrity check: moved aside, a new empty database was created",
+                             metadata: ["moved_to": "\(r.movedTo)", "problem": "\(r.problem)"])
+            }
         } catch {
             throw StartupError(description: "cannot open the database in \(c.stateDirectory): \(error)")
         }
@@ -166,12 +183,36 @@ public enum Daemon {
         }
 
         let executor = try chooseExecutor(configuration: c, layout: layout, stateDirectory: stateDirectory, logger: logger)
+        // The power model learned from this host's counters in an earlier run (issue 3), if any.
+        let learned: CPUPowerModel?
+        do {
+            learned = try db.latestPowerModel()
+        } catch {
+            logger.warning("cannot read the learned power model; learning again", metadata: ["error": "\(error)"])
+            learned = nil
+        }
+        if let learned {
+            logger.info("learned power model loaded", metadata: ["model": "\(learned.name)", "mape_pct": "\((learned.fitMAPE ?? 0) * 100)"])
+        }
+        // NVIDIA GPUs (dlopen of libnvidia-ml.so.1); absent library = no GPU source, one log line.
+        var gpus: NVMLGPUs?
+        do {
+            let reader = try NVMLReader()
+            gpus = NVMLGPUs(reader: reader)
+            logger.info("energy source nvml: in use", metadata: ["gpus": "\(reader.deviceCount)"])
+        } catch {
+            logger.info("energy source nvml: unavailable", metadata: ["detail": "\(error)"])
+        }
+        let clock = DaemonClock(replay: replay)
+        let forecasts = IntensityForecastManager(database: db, clock: clock, zone: zone, retrainSeconds: c.forecastRetrainSeconds, logger: logger)
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: executor,
-            clock: DaemonClock(replay: replay), series: series, intensitySource: intensitySource,
+            clock: clock, series: series, intensitySource: intensitySource,
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
-            intensityChain: chain, stateLock: lock,
+            intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
+            learnedModel: learned, gpus: gpus,
+            metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil,
             batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
@@ -219,17 +260,17 @@ public enum Daemon {
         return systemd
     }
 
-    /// The estimate's power model: configured watts, else the CPU's TDP from CodeCarbon's table,
-    /// else CodeCarbon's default of 85 W.
-    static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> LinearCPUPowerModel {
+    /// The estimate's power model for a node without counters: configured watts (linear, as before),
+    /// else the TDP curve (`CPUPowerModel.tdpCurve`) with the CPU's TDP from CodeCarbon's table, else
+    /// with CodeCarbon's default TDP of 85 W.
+    static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> CPUPowerModel {
         if let w = c.estimateMaxWatts {
-            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
+            return CPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
         }
         if let m = cpuModel, let tdp = TDPTable.lookup(modelName: m, csv: BundledResources.cpuPowerTable()) {
-            return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: tdp, name: "linear-cpu-v1 TDP \(tdp.watts) W (\(m))")
+            return .tdpCurve(tdp: tdp, label: "TDP \(tdp.watts) W (\(m))")
         }
-        return LinearCPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(85),
-                                   name: "linear-cpu-v1 default 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
+        return .tdpCurve(tdp: PowerWatts(85), label: "default TDP 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
     }
 }
 

@@ -52,11 +52,18 @@ public struct DaemonCommand: AsyncParsableCommand {
     var estimateIdleWatts: Double?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
+    @Option(name: .customLong("raw-retention"), help: "How long raw samples are kept (default 7d); rollups are kept for good.")
+    var rawRetention: String?
+    @Option(name: .customLong("metrics-address"), help: "Serve Prometheus /metrics on this loopback HOST:PORT (e.g. 127.0.0.1:9464).")
+    var metricsAddress: String?
+    @Option(name: .customLong("metrics-textfile"), help: "Also write the metrics to this .prom file for node_exporter's textfile collector.")
+    var metricsTextfile: String?
     @Option(name: .customLong("slurm-conf"), help: "The Slurm cluster's slurm.conf (default: SLURM_CONF, else /etc/slurm/slurm.conf).")
     var slurmConf: String?
     @Option(name: .customLong("slurm-poll-interval"), help: "How often Slurm jobs are polled (e.g. 5s).")
     var slurmPollInterval: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
+    @OptionGroup var accessOptions: AccessOptions
 
     public init() {}
 
@@ -107,6 +114,20 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = estimateMaxWatts { c.estimateMaxWatts = v }
         if let v = estimateIdleWatts { c.estimateIdleWatts = v }
         if let v = logLevel { c.logLevel = v }
+        if let v = rawRetention {
+            guard let s = DurationSyntax.parseSeconds(v), s >= 3600 else { throw ValidationError("--raw-retention must be a duration of at least 1h, such as 7d") }
+            c.rawRetentionSeconds = s
+        }
+        if let v = metricsAddress {
+            guard DaemonConfiguration.isLoopbackAddress(v) else {
+                throw ValidationError("--metrics-address must be a loopback HOST:PORT such as 127.0.0.1:9464 or [::1]:9464, got '\(v)'")
+            }
+            c.metricsAddress = v
+        }
+        if let v = metricsTextfile {
+            guard v.hasSuffix(".prom") else { throw ValidationError("--metrics-textfile must end in .prom (node_exporter reads only those)") }
+            c.metricsTextfile = v
+        }
         if let v = slurmConf { c.slurmConf = v }
         if let v = slurmPollInterval {
             guard let s = DurationSyntax.parseSeconds(v), s > 0 else { throw ValidationError("--slurm-poll-interval must be a duration such as 5s") }
@@ -114,6 +135,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         }
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
+        try accessOptions.apply(to: &c)
         return c
     }
 

@@ -57,6 +57,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var shutdownGraceSeconds: Double = 10
     /// The grid-intensity provider chain (issue 4; keys in `IntensityChainConfiguration.keys`).
     public var intensityChain = IntensityChainConfiguration()
+    /// Admin group and per-user limits (issue 10; keys in `AccessConfiguration.keys`).
+    public var access = AccessConfiguration()
+    /// How long raw energy samples and per-tick job intervals are kept (`raw-retention`, s); minute
+    /// and hour rollups are kept for good. Default 7 days.
+    public var rawRetentionSeconds: Double = 7 * 86400
+    /// Loopback `HOST:PORT` serving Prometheus `/metrics` (`metrics-address`); `nil` = off.
+    public var metricsAddress: String?
+    /// File rewritten every 15 s for node_exporter's textfile collector (`metrics-textfile`, ends in `.prom`); `nil` = off.
+    public var metricsTextfile: String?
+    /// How often the forecast model is retrained (`forecast-retrain-interval`, s of daemon time). Default 24 h.
+    public var forecastRetrainSeconds: Double = 86400
     /// The cluster's configuration (`slurm-conf`, given to the clients as `SLURM_CONF`); `nil` =
     /// `SLURM_CONF` from verdantd's environment, else the clients' default `/etc/slurm/slurm.conf`.
     public var slurmConf: String?
@@ -72,8 +83,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
                               "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
+                              "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval",
                               "slurm-conf", "slurm-poll-interval"]
-        + IntensityChainConfiguration.keys
+        + IntensityChainConfiguration.keys + AccessConfiguration.keys
 
     public init() {}
 
@@ -120,6 +132,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let v = try f.string("policy") { policyFile = v }
         if let v = try f.double("estimate-max-watts") { estimateMaxWatts = v }
         if let v = try f.double("estimate-idle-watts") { estimateIdleWatts = v }
+        if let v = try f.seconds("forecast-retrain-interval") {
+            guard v >= 60 else { throw ConfigurationError(file: file, line: f.line("forecast-retrain-interval"), message: "'forecast-retrain-interval' must be at least 1m (e.g. 24h)") }
+            forecastRetrainSeconds = v
+        }
         if let v = try f.string("log-level") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigurationError(file: file, line: f.line("log-level"), message: "'log-level' must be one of trace, debug, info, notice, warning, error, critical")
@@ -140,11 +156,40 @@ public struct DaemonConfiguration: Sendable, Equatable {
             debugHungComponent = b
         }
         if let v = try f.seconds("shutdown-grace") { shutdownGraceSeconds = v }
+        if let v = try f.seconds("raw-retention") {
+            guard v >= 3600 else { throw ConfigurationError(file: file, line: f.line("raw-retention"), message: "'raw-retention' must be at least 1h (e.g. 7d)") }
+            rawRetentionSeconds = v
+        }
+        if let v = try f.string("metrics-address") {
+            guard v.isEmpty || Self.isLoopbackAddress(v) else {
+                throw ConfigurationError(file: file, line: f.line("metrics-address"), message: "'metrics-address' must be a loopback HOST:PORT such as 127.0.0.1:9464 or [::1]:9464, got '\(v)'")
+            }
+            metricsAddress = v.isEmpty ? nil : v
+        }
+        if let v = try f.string("metrics-textfile") {
+            guard v.isEmpty || v.hasSuffix(".prom") else {
+                throw ConfigurationError(file: file, line: f.line("metrics-textfile"), message: "'metrics-textfile' must end in .prom (node_exporter reads only those), got '\(v)'")
+            }
+            metricsTextfile = v.isEmpty ? nil : v
+        }
         if let v = try f.string("slurm-conf") { slurmConf = v.isEmpty ? nil : v }
         if let v = try f.seconds("slurm-poll-interval") {
             guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }
             slurmPollIntervalSeconds = v
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
+        try access.apply(f, file: file)
+    }
+}
+
+extension DaemonConfiguration {
+    /// Whether `HOST:PORT` names a loopback address: `127.0.0.0/8`, `::1` or `localhost`, with a port.
+    public static func isLoopbackAddress(_ s: String) -> Bool {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return false }
+        var host = String(s[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -94,6 +94,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         } catch {
             throw APIError(status: 500, "writing the imported slots failed (\(error)); nothing was imported")
         }
+        if let f = parts.forecasts, let z = parsed.slots.first?.zone { await f.imported(zone: z) }   // retrain after a bulk import
         log.info("intensity imported", metadata: ["file": "\(name)", "slots": "\(parsed.slots.count)", "gaps": "\(parsed.gaps.count)"])
         return IntensityImportResult(zone: parsed.slots.first?.zone ?? "", source: "import:" + name, kind: kind.rawValue,
                                      slots: parsed.slots.count, known: parsed.knownCount, first: parsed.slots.first?.start,

@@ -51,11 +51,11 @@ extension JobRuntime {
     /// The cluster resources of a submission, checked.
     /// - Throws: `APIError.badRequest` naming the field and what to give.
     func batchResources(_ r: SubmitRequest) throws -> BatchResources {
-        var res = BatchResources(partition: r.partition, cpusPerTask: r.cpusPerTask, gpus: r.gpus)
+        var res = BatchResources(partition: r.partition, cpusPerTask: r.cores, gpus: r.gpus)
         if let p = r.partition, p.isEmpty || p.contains(where: { $0.isWhitespace || $0 == "," }) {
             throw APIError.badRequest("--partition '\(p)' is not a partition name: give one name, e.g. --partition gpu")
         }
-        if let c = r.cpusPerTask, c < 1 { throw APIError.badRequest("--cpus \(c) must be at least 1") }
+        if let c = r.cores, c < 1 { throw APIError.badRequest("--cores \(c) must be at least 1") }
         if let g = r.gpus, g < 0 { throw APIError.badRequest("--gpus \(g) must not be negative") }
         if let m = r.memory {
             guard let mib = BatchResources.mebibytes(parsing: m) else {

@@ -3,6 +3,7 @@ import Logging
 import VerdantAPI
 import VerdantCore
 import VerdantExecutor
+import VerdantMetrics
 import VerdantStore
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public struct Parts: Sendable {
         public var database: VerdantDatabase
         public var sensor: any NodeReadingSource
-        public var model: LinearCPUPowerModel
+        public var model: CPUPowerModel
         public var executor: any JobExecutor
         public var clock: DaemonClock
         public var series: IntensitySeries
@@ -26,10 +27,22 @@ public actor JobRuntime: VerdantAPIHandler {
         public var stateDirectory: String
         public var flushIntervalSeconds: Double
         public var logger: Logger
+        /// Predicts each submitted job's duration and energy from its earlier runs (issue 5).
+        public var predictor = JobEnergyPredictor()
         /// The grid-intensity provider chain (issue 4); `nil` = the trace or static `series` only.
         public var intensityChain: IntensityChain? = nil
+        /// The intensity forecaster (issue 5); `nil` = none (tests that do not need it).
+        public var forecasts: IntensityForecastManager? = nil
         /// Held for the runtime's life: one daemon per state folder.
         public var stateLock: StateFolderLock? = nil
+        /// Who sees which jobs, and the per-user limits (issue 10).
+        public var access = AccessPolicy()
+        /// The power model learned on this host in an earlier run (from the store), if any.
+        public var learnedModel: CPUPowerModel? = nil
+        /// The node's GPUs (NVML), if any.
+        public var gpus: (any GPUSource)? = nil
+        /// Prometheus metrics (issue 8); `nil` = not exported.
+        public var metrics: VerdantMetrics? = nil
         /// Executor `slurm` (issue 9): jobs are handed to this batch scheduler at submission;
         /// `nil` = the local executor.
         public var batch: (any BatchScheduler)? = nil
@@ -42,6 +55,9 @@ public actor JobRuntime: VerdantAPIHandler {
         var intervals: [JobEnergyInterval]
         /// Set when the job is being stopped on purpose: the state and reason to record at exit.
         var stopping: (state: JobState, reason: String)?
+        /// The GPUs it holds and their cumulative energy at its start.
+        var gpuIndices: [Int] = []
+        var gpuStart: [Int: EnergyJoules] = [:]
     }
 
     var parts: Parts
@@ -53,9 +69,14 @@ public actor JobRuntime: VerdantAPIHandler {
     var activeIntensitySource: String { selection?.source ?? parts.intensitySource }
     var log: Logger { parts.logger }
     private var lastReading: NodeReading?
+    /// The power model learned online from this host's counters (issue 3).
+    private var learner: OnlinePowerModel
+    /// Which job holds which GPU.
+    private var gpuAllocator: GPUAllocator
     private var pendingSamples: [EnergySampleRecord] = []
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
+    private var lastCheckpointNanos: UInt64 = 0
     private var running: [Int64: RunningJob] = [:]
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
@@ -67,7 +88,12 @@ public actor JobRuntime: VerdantAPIHandler {
 
     public init(parts: Parts) {
         self.parts = parts
+        self.learner = OnlinePowerModel(model: parts.learnedModel)
+        self.gpuAllocator = GPUAllocator(count: parts.gpus?.gpuCount ?? 0)
     }
+
+    /// The power model learned on this host, if any.
+    public var learnedModel: CPUPowerModel? { learner.model }
 
     // MARK: Start-up and shutdown
 
@@ -99,11 +125,15 @@ public actor JobRuntime: VerdantAPIHandler {
                 (killed > 0 ? "its \(killed) leftover process(es) were killed at restart" : "no process of it was left at restart")
                 + (handle.executor == parts.executor.name ? "" : " (it ran under the '\(handle.executor)' executor; this daemon uses '\(parts.executor.name)')")
             if !intervals.isEmpty {
-                job.energy = intervals.map(\.energy).reduce(.zero, +)
-                job.carbon = intervals.map(\.carbon).reduce(.zero, +)
-                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
                 job.energySource = Self.combinedSource(intervals.map(\.source))
+                let known = job.energySource?.hasValue ?? false
+                job.energy = known ? intervals.map(\.energy).reduce(.zero, +) : nil
+                job.carbon = known ? intervals.map(\.carbon).reduce(.zero, +) : nil
+                job.cpuSeconds = intervals.map(\.cpuSeconds).reduce(0, +)
+            } else {
+                job.energySource = .notMeasured
             }
+            job.recordPredictionErrors()
             try parts.database.update(job)
             log.warning("job recorded as lost after restart", metadata: ["job.id": "\(id)", "reason": "\(job.reason ?? "")"])
         }
@@ -206,26 +236,52 @@ public actor JobRuntime: VerdantAPIHandler {
             reading = try parts.sensor.read()
         } catch {
             log.error("sampling failed", metadata: ["error": "\(error)"])
+            parts.metrics?.samplerError()
             return false
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
-        if let prev = lastReading {
-            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
-            pendingSamples += samples(from: prev, at: prevTime, to: reading, at: time)
-        }
         let previous = lastReading
+        // The node's interval (zone arithmetic and host total) is computed once per tick and shared
+        // by the stored samples, the power model and the jobs' charges.
+        var node: NodeInterval?
+        if let prev = previous {
+            let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
+            let interval = NodeEnergyAccounting.interval(from: prev, to: reading, model: parts.model,
+                                                         profile: parts.sensor.profile, learned: learner.model)
+            node = interval
+            let new = samples(interval, from: prev, at: prevTime, to: reading, at: time)
+            for s in new {
+                parts.metrics?.recordZoneInterval(zone: s.zone, source: s.source.rawValue, energyJoules: s.energy?.joules, seconds: s.durationSeconds)
+            }
+            pendingSamples += new
+            learn(from: interval, at: time)
+        }
         lastReading = reading
-        chargeRunningJobs(reading: reading, at: time, previous: previous)
+        chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
+        parts.metrics?.sampleTaken(at: time)
         ticks += 1
         flush(force: false)
         return true
+    }
+
+    /// Feeds a measured interval to the online power model; a (re)fit is stored with its version and error.
+    private func learn(from interval: NodeInterval, at time: Date) {
+        guard interval.source == .measured, let m = learner.observe(interval) else { return }
+        do {
+            try parts.database.savePowerModel(m, samples: learner.samples.count, at: time)
+        } catch {
+            log.error("saving the learned power model failed", metadata: ["error": "\(error)"])
+        }
+        log.info("power model fitted", metadata: ["model": "\(m.name)", "mape_pct": "\((m.fitMAPE ?? 0) * 100)",
+                                                  "idle_w": "\(m.idlePower.watts)", "exponent": "\(m.exponent)"])
     }
 
     /// Charges every running job for the interval since its last reading. Jobs whose last reading is
     /// the previous tick share that interval's node energy in one `Attribution.split`, so jobs + system
     /// + idle = node (checked here, within 0.5 %); a job that started since the tick gets its own
     /// partial interval.
-    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?) {
+    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?) {
+        guard !running.isEmpty else { return }
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
             if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
@@ -237,44 +293,48 @@ public actor JobRuntime: VerdantAPIHandler {
             }
         }
         var shared: [Int64: JobEnergyInterval] = [:]
-        if let previous, !aligned.isEmpty, let first = running[aligned.keys.first!] {
-            let (node, source) = NodeEnergyAccounting.energy(from: previous, to: reading, model: parts.model, profile: parts.sensor.profile)
-            let split = Attribution.split(node: node, elapsedSeconds: reading.seconds(since: previous), idlePower: parts.model.idlePower,
+        if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
+            let energy = node.energy ?? .zero
+            let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
+                                          idlePower: CPUPowerModel.attributionIdlePower(source: node.source, learned: learner.model, model: parts.model),
                                           jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
-            if abs(split.total.joules - node.joules) > 0.005 * max(node.joules, 1e-9) {
-                log.error("energy attribution does not add up", metadata: ["node_j": "\(node.joules)", "split_j": "\(split.total.joules)"])
+            if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
+                log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])
             }
             let intensity = activeSeries.meanIntensity(from: first.last.time, to: time)
             for (id, cpu) in aligned {
+                // An interval without a number keeps 0 J in its row with source `unavailable`; job totals
+                // over it are NULL (`EnergySource.combined`).
                 shared[id] = JobEnergyInterval(start: first.last.time, end: time,
-                                               energy: source == .unavailable ? .zero : split.jobs[id] ?? .zero,
-                                               source: source, cpuSeconds: cpu, intensity: intensity)
+                                               energy: node.energy == nil ? .zero : split.jobs[id] ?? .zero,
+                                               source: node.source, cpuSeconds: cpu, intensity: intensity)
             }
         }
         for (id, var r) in running {
             guard let cpu = cpuNow[id] else { continue }
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
-                                                              series: activeSeries, profile: parts.sensor.profile)
+                                                              series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             r.last = jr
             running[id] = r
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
+            parts.metrics?.jobInterval(id: id, name: r.job.name, kind: r.job.kind.rawValue,
+                                       energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
         }
     }
 
-    private func samples(from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
-        let dt = new.seconds(since: old)
+    private func samples(_ node: NodeInterval, from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
         let busy = new.cpu.busySeconds - old.cpu.busySeconds
-        if new.zones.isEmpty {
-            let (e, _) = NodeEnergyAccounting.energy(from: old, to: new, model: parts.model)
-            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: parts.model.name, source: .estimated,
-                                       startAt: t0, endAt: t1, durationSeconds: dt, energy: e, busyCPUSeconds: busy)]
+        if node.zones.isEmpty {
+            let name = node.source == .estimated ? (learner.model ?? parts.model).name : "counters unreadable"
+            return [EnergySampleRecord(zone: "cpu-estimate", zoneName: name, source: node.source,
+                                       startAt: t0, endAt: t1, durationSeconds: node.seconds, energy: node.energy, busyCPUSeconds: busy,
+                                       status: node.source == .unavailable ? "missing" : "ok")]
         }
-        return IntervalArithmetic.zoneIntervals(from: old.zones, to: new.zones, elapsedSeconds: dt,
-                                                maximumPower: parts.sensor.profile.zoneMaximumPower).map { z in
+        return node.zones.map { z in
             EnergySampleRecord(zone: z.id.description, zoneName: z.name, source: .measured, startAt: t0, endAt: t1,
-                               durationSeconds: dt, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
+                               durationSeconds: node.seconds, energy: z.energy, busyCPUSeconds: busy, status: z.status.rawValue)
         }
     }
 
@@ -292,6 +352,8 @@ public actor JobRuntime: VerdantAPIHandler {
             pendingSamples.removeAll(keepingCapacity: true)
             pendingIntervals.removeAll(keepingCapacity: true)
             lastFlushNanos = now
+            // Empty the WAL now and then; skipped (and retried) while a report reader is mid-read.
+            if now - lastCheckpointNanos >= 30_000_000_000, parts.database.checkpointIfIdle() { lastCheckpointNanos = now }
         } catch {
             // Kept in memory and retried at the next flush: nothing is dropped.
             log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
@@ -348,10 +410,32 @@ public actor JobRuntime: VerdantAPIHandler {
             log.error("cannot read the node before starting a job; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return false
         }
+        // GPUs: the lowest free indices; when too few are free the job stays queued until a GPU job ends.
+        var gpuIndices: [Int] = []
+        if job.gpus > 0 {
+            guard let assigned = gpuAllocator.assign(job: id, count: job.gpus) else {
+                log.debug("job waits for GPUs", metadata: ["job.id": "\(id)", "gpus": "\(job.gpus)", "free": "\(gpuAllocator.free.count)"])
+                return true   // not started; rechecked when a GPU is released
+            }
+            gpuIndices = assigned
+        }
+        let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
         job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
         job.logPath = logPath
+        // Write-ahead: the job leaves the queue on disk before it is launched, so a daemon killed
+        // between the launch and the next write never launches it a second time after a restart
+        // (recovery records it as lost instead). Not written = not launched; retried at the next tick.
+        job.state = .running
+        do {
+            try parts.database.update(job)
+        } catch {
+            gpuAllocator.release(job: id)
+            log.error("cannot record a job as starting; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            return false
+        }
+        let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
         let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                       environment: job.environment, uid: job.uid, gid: job.gid, logPath: logPath)
+                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
         let handle: JobExecutorHandle
         do {
             handle = try parts.executor.launch(request)
@@ -361,11 +445,13 @@ public actor JobRuntime: VerdantAPIHandler {
             job.startedAt = nil   // it never ran: not a report row
             job.reason = "could not start: \(error)"
             job.energySource = .unavailable
+            gpuAllocator.release(job: id)
             persist(job)
             log.error("job could not start", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return true
         }
         job.state = .running
+        parts.metrics?.jobStarted(delaySeconds: job.startedAt!.timeIntervalSince(job.submittedAt))
         job.pid = handle.pid
         job.cgroupPath = handle.cgroupPath
         job.executor = handle.executor
@@ -375,7 +461,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                            "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         running[id] = RunningJob(job: job, handle: handle,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
-                                 intervals: [], stopping: nil)
+                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart)
         follow(id: id, handle: handle)
         return true
     }
@@ -393,26 +479,42 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var r = running.removeValue(forKey: id) else { return }
         var job = r.job
         let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
+        var endReadFailed = false
         if let reading = try? parts.sensor.read() {
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries, profile: parts.sensor.profile)
+            let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries,
+                                                profile: parts.sensor.profile, learned: learner.model)
             r.intervals.append(interval)
             job.endedAt = time
         } else {
+            // The end reading failed: the last partial interval is unknown, so the total is too.
+            endReadFailed = true
             job.endedAt = parts.clock.now()
+        }
+        // GPU energy: per-GPU counter deltas over the job's life, then the GPUs are free again.
+        var gpuMissing = false
+        if !r.gpuIndices.isEmpty {
+            let end = parts.gpus?.cumulativeEnergy() ?? [:]
+            job.gpuEnergy = GPUEnergyAccounting.energy(start: r.gpuStart, end: end, indices: r.gpuIndices)
+            gpuMissing = job.gpuEnergy == nil
+            gpuAllocator.release(job: id)
+            nextDue = nil   // a queued GPU job may start now
         }
         job.exitCode = exit.exitCode
         job.signal = exit.signal
         job.cpuSeconds = cpu
         let sources = r.intervals.map(\.source)
-        job.energySource = Self.combinedSource(sources)
-        if job.energySource == .unavailable {
+        job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources + (gpuMissing ? [.unavailable] : []))
+        if !(job.energySource?.hasValue ?? false) {
             job.energy = nil
             job.carbon = nil
         } else {
-            job.energy = r.intervals.map(\.energy).reduce(.zero, +)
+            job.energy = r.intervals.map(\.energy).reduce(.zero, +) + (job.gpuEnergy ?? .zero)
             job.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+            if let g = job.gpuEnergy, let t0 = job.startedAt, let t1 = job.endedAt {
+                job.carbon = (job.carbon ?? .zero) + CarbonGrams(energy: g, intensity: activeSeries.meanIntensity(from: t0, to: t1))
+            }
         }
         if let stopping = r.stopping {
             job.state = stopping.state
@@ -423,7 +525,9 @@ public actor JobRuntime: VerdantAPIHandler {
             job.state = .failed
             job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
         }
+        job.recordPredictionErrors()
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
+        recordReportSummary(job, intervals: r.intervals)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
         pendingIntervals.removeAll { $0.jobID == id }
@@ -437,13 +541,8 @@ public actor JobRuntime: VerdantAPIHandler {
                                          "energy_j": "\(job.energy?.joules ?? -1)", "carbon_g": "\(job.carbon?.grams ?? -1)"])
     }
 
-    /// The source of a sum of intervals: `estimated` if any part was estimated, else `measured` if any
-    /// part was measured, else `unavailable`.
-    static func combinedSource(_ sources: [EnergySource]) -> EnergySource {
-        if sources.contains(.estimated) { return .estimated }
-        if sources.contains(.measured) { return .measured }
-        return .unavailable
-    }
+    /// The source of a sum of intervals (`EnergySource.combined`).
+    static func combinedSource(_ sources: [EnergySource]) -> EnergySource { EnergySource.combined(sources) }
 
     private func persist(_ job: Job) {
         do {
@@ -488,12 +587,26 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             deadline = now.addingTimeInterval(parts.defaultDeadlines[kind] ?? 86400)
         }
+        let queuedByCaller = try parts.database.jobs(states: [.queued]).filter { $0.uid == caller.uid }.count
+        try parts.access.check(r, caller: caller, deadline: deadline, now: now, queuedByCaller: queuedByCaller)
+        // After the per-user limits, so a request over a limit is refused naming that limit.
+        // Executor slurm: the cluster's nodes hold the GPUs (sbatch --gres), not this one.
+        if parts.batch == nil, let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
+            throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
+                : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
+        }
+        let sizes = r.sizes ?? [:]
+        do {
+            try JobSizeSyntax.validate(sizes)
+        } catch let e as JobSizeError {
+            throw APIError.badRequest(e.description)
+        }
         let policy = parts.policy.defaults(for: kind)
-        let history = try parts.database.history(name: name)
-        let duration = JobExpectation.duration(given: given, history: history.map(\.durationSeconds), policy: policy)
-        let energy = JobExpectation.energy(durationSeconds: duration.seconds,
-                                           history: history.compactMap { h in h.energy.map { ($0, h.durationSeconds) } },
-                                           policy: policy)
+        let history = try parts.database.finishedRuns(name: name).compactMap(PredictorRun.init(job:))
+        let prediction = parts.predictor.predict(signature: JobSignature(name: name, kind: kind, command: r.command, sizes: sizes),
+                                                 sizes: sizes, declaredDurationSeconds: given, policy: policy, history: history)
+        let duration = (seconds: prediction.durationSeconds, source: prediction.durationSource)
+        let energy = prediction.energy
         let plan: JobPlan
         let provenance: (source: String, kind: IntensitySignalKind, onData: Bool)
         // Executor slurm: Slurm starts a job only if its whole time limit fits before --deadline.
@@ -518,10 +631,13 @@ public actor JobRuntime: VerdantAPIHandler {
             }
             throw APIError.badRequest(e.description)
         }
-        let job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
+        var job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
                       environment: r.environment, uid: caller.uid, gid: caller.gid, submittedAt: now,
                       deadline: deadline, expectedDurationSeconds: duration.seconds, durationSource: duration.source,
                       expectedEnergy: energy, plan: plan)
+        job.sizes = sizes
+        job.apply(prediction)
+        job.gpus = r.gpus ?? 0
         let stored: Job
         if parts.batch != nil {
             stored = try await handOver(job, resources: try batchResources(r))
@@ -539,10 +655,16 @@ public actor JobRuntime: VerdantAPIHandler {
         return view(stored)
     }
 
-    private func visible(_ job: Job, to caller: Caller) -> Bool { caller.uid == 0 || job.uid == caller.uid }
+    /// Root, the admin group, and the job's own user (`AccessPolicy`); the group is looked up once.
+    func visibility(for caller: Caller) -> (Job) -> Bool {
+        let admin = parts.access.isAdmin(caller)
+        return { admin || $0.uid == caller.uid }
+    }
+
+    private func visible(_ job: Job, to caller: Caller) -> Bool { visibility(for: caller)(job) }
 
     public func jobs(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs().filter { visible($0, to: caller) }.map { view($0) }
+        try parts.database.jobs().filter(visibility(for: caller)).map { view($0) }
     }
 
     public func job(id: Int64, caller: Caller) async throws -> JobView {
@@ -559,9 +681,10 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         var live = r.job
         if !r.intervals.isEmpty {
-            live.energy = r.intervals.map(\.energy).reduce(.zero, +)
-            live.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
             live.energySource = Self.combinedSource(r.intervals.map(\.source))
+            let known = live.energySource?.hasValue ?? false
+            live.energy = known ? r.intervals.map(\.energy).reduce(.zero, +) : nil
+            live.carbon = known ? r.intervals.map(\.carbon).reduce(.zero, +) : nil
             live.cpuSeconds = r.last.jobCPUSeconds
         }
         return withIntensity(JobView(live))
@@ -595,6 +718,24 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
+    public func logs(id: Int64, caller: Caller) async throws -> JobLogView {
+        guard let j = try parts.database.job(id: id), visible(j, to: caller) else {
+            throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
+        }
+        let limit = 1 << 20
+        if j.executor == parts.executor.name, j.executorReference != nil,
+           let out = parts.executor.output(Self.handle(of: j), maxBytes: limit) {
+            return JobLogView(id: id, source: out.source, text: out.text)
+        }
+        guard let path = j.logPath else {
+            throw APIError.conflict("job \(id) has not started yet (\(j.state.rawValue)); no output")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw APIError.notFound("job \(id)'s log \(path) is gone")
+        }
+        return JobLogView(id: id, source: "file:\(path)", text: String(decoding: data.suffix(limit), as: UTF8.self))
+    }
+
     /// SIGKILL for a cancelled job that ignored SIGTERM; nothing when it has ended (its pid may be reused).
     private func killIfStillRunning(id: Int64) {
         guard let r = running[id] else { return }
@@ -602,7 +743,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func plan(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs(states: [.queued, .running]).filter { visible($0, to: caller) }
+        try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
             .sorted { $0.plannedStart < $1.plannedStart }.map { view($0) }
     }
 
@@ -628,26 +769,6 @@ public actor JobRuntime: VerdantAPIHandler {
         if parts.batch != nil { view.executor = "slurm" }
         view.executorStatus = executorLine
         return view
-    }
-
-    public func report(since: String?, until: String?, caller: Caller) async throws -> EnergyReport {
-        let now = parts.clock.now()
-        func resolve(_ s: String?, _ flag: String) throws -> Date? {
-            guard let s else { return nil }
-            if let secs = DurationSyntax.parseSeconds(s) { return now.addingTimeInterval(-secs) }
-            guard let d = ISO8601.parse(s) else {
-                throw APIError.badRequest("--\(flag) '\(s)' is neither an ISO-8601 instant nor a duration before now (24h)")
-            }
-            return d
-        }
-        let jobs = try parts.database.jobs().filter { visible($0, to: caller) && $0.state.isFinal }
-        let from = try resolve(since, "since"), to = try resolve(until, "until")
-        if let from, let to, from > to {
-            throw APIError.badRequest("--since \(ISO8601.string(from)) is after --until \(ISO8601.string(to)): the range is empty; swap them")
-        }
-        let slurm = try parts.database.slurmJobs(jobIDs: jobs.compactMap(\.id))
-        return EnergyReport(jobs: jobs, since: from, until: to,
-                            placements: slurm.mapValues { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).

@@ -1,16 +1,20 @@
 import Foundation
 import VerdantCore
+import Yams
 
-/// Loads scheduling policies (`Policies/*.yaml`).
+/// Loads scheduling policies (`Policies/*.yaml`; keys in docs/configuration.md, "Policy files").
 public enum PolicyFile {
+    /// The top-level keys.
+    static let topKeys = ["name", "applies-to", "planner", "reservations", "kinds"]
     /// The keys of one kind's section.
-    static let kindKeys = ["expected-duration", "deadline", "power-watts"]
+    static let kindKeys = ["expected-duration", "deadline", "power-watts", "interruptible", "max-delay", "min-saving"]
 
     /// Parses a policy file's text.
-    /// - Throws: `ConfigurationError` naming the file and line of an unknown key, kind or bad value.
+    /// - Throws: `ConfigurationError` naming the file, the line and the field of an unknown key,
+    ///   kind or bad value.
     public static func parse(_ text: String, file: String) throws -> (policy: SchedulingPolicy, deadlines: [JobKind: Double]) {
         let top = try YAMLFields(text: text, file: file)
-        try top.rejectUnknown(["name", "kinds"], what: "policy")
+        try top.rejectUnknown(topKeys, what: "policy")
         let name = try top.string("name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var kinds: [JobKind: KindPolicy] = [:]
         var deadlines: [JobKind: Double] = [:]
@@ -26,11 +30,52 @@ public enum PolicyFile {
                 guard p >= 0 else {
                     throw ConfigurationError(file: file, line: f.line("power-watts"), message: "'power-watts' must not be negative")
                 }
-                kinds[kind] = KindPolicy(expectedDurationSeconds: d, power: PowerWatts(p))
+                let maxDelay = try delay(f, "max-delay", file: file)
+                let minSaving = try fraction(f, "min-saving", file: file) ?? 0
+                kinds[kind] = KindPolicy(expectedDurationSeconds: d, power: PowerWatts(p),
+                                         interruptible: try bool(f, "interruptible", file: file) ?? false,
+                                         maxDelaySeconds: maxDelay, minimumSavingFraction: minSaving)
                 deadlines[kind] = try f.seconds("deadline") ?? max(d * 4, 3600)
             }
         }
-        return (SchedulingPolicy(name: name, kinds: kinds), deadlines)
+        var selector = PolicySelector()
+        if let (n, _) = top.node("applies-to") {
+            let f = try YAMLFields(node: n, file: file)
+            try f.rejectUnknown(["kinds", "names", "users"], what: "'applies-to'")
+            let kindNames = try list(f, "kinds", file: file)
+            selector.kinds = try kindNames.map { k in
+                guard let kind = JobKind(rawValue: k) else {
+                    throw ConfigurationError(file: file, line: f.line("kinds"), message: "applies-to.kinds: unknown kind '\(k)'; use inference, training or batch")
+                }
+                return kind
+            }
+            selector.names = try list(f, "names", file: file)
+            selector.users = try list(f, "users", file: file)
+        }
+        var settings = PlannerSettings()
+        if let (n, _) = top.node("planner") {
+            let f = try YAMLFields(node: n, file: file)
+            try f.rejectUnknown(["margin-sigmas", "min-replan-saving", "hedge"], what: "'planner'")
+            if let v = try f.double("margin-sigmas") {
+                guard v >= 0 && v <= 10 else { throw ConfigurationError(file: file, line: f.line("margin-sigmas"), message: "planner.margin-sigmas must be between 0 and 10, got \(v)") }
+                settings.marginSigmas = v
+            }
+            if let v = try fraction(f, "min-replan-saving", file: file) { settings.minimumReplanSaving = v }
+            if let v = try fraction(f, "hedge", file: file) { settings.hedge = v }
+        }
+        var reservation = JobDemand(cores: 0)
+        if let (n, _) = top.node("reservations") {
+            let f = try YAMLFields(node: n, file: file)
+            try f.rejectUnknown(["cores", "memory-gib", "gpus"], what: "'reservations'")
+            for key in ["cores", "memory-gib", "gpus"] {
+                if let v = try f.double(key), v < 0 || (key == "gpus" && v != v.rounded()) {
+                    throw ConfigurationError(file: file, line: f.line(key), message: "reservations.\(key) must be a non-negative \(key == "gpus" ? "whole " : "")number, got \(v)")
+                }
+            }
+            reservation = JobDemand(cores: try f.double("cores") ?? 0, memoryBytes: (try f.double("memory-gib") ?? 0) * 1_073_741_824,
+                                    gpus: Int(try f.double("gpus") ?? 0))
+        }
+        return (SchedulingPolicy(name: name, kinds: kinds, appliesTo: selector, planner: settings, reservation: reservation), deadlines)
     }
 
     /// Reads and parses a policy file.
@@ -39,5 +84,51 @@ public enum PolicyFile {
             throw ConfigurationError(file: path, line: nil, message: "cannot read the policy file: check the 'policy' key or --policy")
         }
         return try parse(text, file: path)
+    }
+
+    static func bool(_ f: YAMLFields, _ key: String, file: String) throws -> Bool? {
+        guard let s = try f.string(key) else { return nil }
+        switch s.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be true or false, got '\(s)'")
+        }
+    }
+
+    /// A fraction written as 0.05 or 5%, in [0, 1].
+    static func fraction(_ f: YAMLFields, _ key: String, file: String) throws -> Double? {
+        guard var s = try f.string(key) else { return nil }
+        let percent = s.hasSuffix("%")
+        if percent { s.removeLast() }
+        guard var v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be a fraction such as 0.05 or 5%, got '\(try f.string(key) ?? "")'")
+        }
+        if percent { v /= 100 }
+        guard v >= 0 && v <= 1 else {
+            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between 0 and 1 (0% and 100%), got \(v)")
+        }
+        return v
+    }
+
+    /// A delay: a duration, or 0 for "at once".
+    static func delay(_ f: YAMLFields, _ key: String, file: String) throws -> Double? {
+        guard let s = try f.string(key) else { return nil }
+        if let v = Double(s), v == 0 { return 0 }
+        if ["0s", "0m", "0h", "pt0s"].contains(s.lowercased()) { return 0 }
+        return try f.seconds(key)
+    }
+
+    static func list(_ f: YAMLFields, _ key: String, file: String) throws -> [String] {
+        guard let (n, line) = f.node(key) else { return [] }
+        if let s = n.scalar?.string { return [s] }
+        guard let seq = n.sequence else {
+            throw ConfigurationError(file: file, line: line, message: "'\(key)' must be a list such as [a, b]")
+        }
+        return try seq.map { item in
+            guard let s = item.scalar?.string else {
+                throw ConfigurationError(file: file, line: line, message: "'\(key)' entries must be single values")
+            }
+            return s
+        }
     }
 }

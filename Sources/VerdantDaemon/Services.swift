@@ -121,11 +121,18 @@ struct ShutdownDeadline: Service {
     let grace: Duration
     let cancelBudget: Duration
     let logger: Logger
+    let notifier: SystemdNotifier
     let onExpiry: @Sendable () -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
         let total = grace + cancelBudget
+        // The sampler no longer pings while stopping: stretch the watchdog over the bounded shutdown
+        // (WATCHDOG_USEC= resets the timer, sd_notify(3)), so systemd does not abort a stop in progress.
+        if notifier.watchdogInterval() != nil {
+            let c = (total + .seconds(5)).components
+            notifier.notify("WATCHDOG_USEC=\(UInt64(c.seconds) * 1_000_000 + UInt64(c.attoseconds / 1_000_000_000_000))")
+        }
         let log = logger
         let expiry = onExpiry
         // A thread, not a task: it must fire even when the cooperative pool is stuck.

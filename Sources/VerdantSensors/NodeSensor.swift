@@ -11,7 +11,8 @@ public struct NodeSensor: NodeReadingSource {
     private let powercap: PowercapReader
     private let zones: [PowercapReader.Zone]
     private let procStat: ProcStatReader
-    private let model: LinearCPUPowerModel
+    private let frequency: CPUFrequencyReader?
+    private let model: CPUPowerModel
     /// Problems met while probing (for logs).
     public let problems: [String]
     public let sourceStatuses: [SourceStatus]
@@ -23,7 +24,9 @@ public struct NodeSensor: NodeReadingSource {
     ///   - perfPowerRoot: default `/sys/bus/event_source/devices/power`; `nil` skips perf.
     ///   - procRoot: default `/proc`.
     ///   - model: the estimate used when no counter is readable.
-    public init(powercapRoot: String, perfPowerRoot: String? = nil, procRoot: String = "/proc", model: LinearCPUPowerModel) {
+    ///   - cpufreqRoot: default `/sys/devices/system/cpu/cpufreq`; `nil` skips the frequency ratio.
+    public init(powercapRoot: String, perfPowerRoot: String? = nil, procRoot: String = "/proc", model: CPUPowerModel,
+                cpufreqRoot: String? = "/sys/devices/system/cpu/cpufreq") {
         var problems: [String] = []
         var statuses: [SourceStatus] = []
         var perfReader: PerfPowerReader?
@@ -60,6 +63,7 @@ public struct NodeSensor: NodeReadingSource {
         }
         zones = perfReader == nil ? z : []
         procStat = ProcStatReader(procRoot: procRoot)
+        frequency = cpufreqRoot.flatMap { CPUFrequencyReader(root: $0) }
         self.model = model
         let usingEstimate = perfReader == nil && z.isEmpty
         statuses.append(SourceStatus(name: "estimate", status: usingEstimate ? "in use" : "standby",
@@ -83,7 +87,7 @@ public struct NodeSensor: NodeReadingSource {
     }
 
     /// The estimate's model.
-    public var estimateModel: LinearCPUPowerModel { model }
+    public var estimateModel: CPUPowerModel { model }
 
     public var sensorNames: [String] {
         if let perf { return perf.zoneNames }
@@ -96,11 +100,18 @@ public struct NodeSensor: NodeReadingSource {
     public func read() throws -> NodeReading {
         let t = monotonicNanos()
         let cpu = try procStat.read()
-        let readings: [PowercapZoneReading]
-        if let perf { readings = try perf.read() }
-        else if zones.isEmpty { readings = [] }
-        else { readings = try powercap.read(zones) }
-        return NodeReading(monotonicNanos: t, cpu: cpu, zones: readings)
+        // A counter that cannot be read this time (permission changed, driver unloaded) does not fail
+        // the reading: the interval is estimated with the model learned here, or has no number.
+        var readings: [PowercapZoneReading] = []
+        var unreadable = false
+        do {
+            if let perf { readings = try perf.read() }
+            else if !zones.isEmpty { readings = try powercap.read(zones) }
+        } catch {
+            unreadable = true
+        }
+        return NodeReading(monotonicNanos: t, cpu: cpu, zones: readings, frequencyRatio: frequency?.ratio(),
+                           countersUnreadable: unreadable)
     }
 }
 

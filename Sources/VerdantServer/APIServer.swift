@@ -66,6 +66,9 @@ public enum APIServer {
         jobs.get(":id") { _, ctx in
             try await respond { try await handler.job(id: try jobID(ctx), caller: try await ctx.caller()) }
         }
+        jobs.get(":id/logs") { _, ctx in
+            try await respond { try await handler.logs(id: try jobID(ctx), caller: try await ctx.caller()) }
+        }
         jobs.post(":id/cancel") { _, ctx in
             try await respond { try await handler.cancel(id: try jobID(ctx), caller: try await ctx.caller()) }
         }
@@ -77,6 +80,8 @@ public enum APIServer {
             try await respond {
                 try await handler.report(since: req.uri.queryParameters.get("since"),
                                          until: req.uri.queryParameters.get("until"),
+                                         by: req.uri.queryParameters.get("by"),
+                                         timeline: req.uri.queryParameters.get("timeline") == "1",
                                          caller: try await ctx.caller())
             }
         }

@@ -8,6 +8,14 @@ extension APIServer {
     /// Registers `/v1/intensity`, `/v1/intensity/import` and `/v1/intensity/sources` when the handler
     /// serves them. Any local user may read; only root may import (it changes what every plan uses).
     static func registerIntensityRoutes(_ router: Router<PeerRequestContext>, handler: any VerdantAPIHandler) {
+        if let f = handler as? any VerdantForecastAPIHandler {
+            router.get(RouterPath(APIRoutes.forecast)) { req, _ in
+                try await respond {
+                    let q = req.uri.queryParameters
+                    return try await f.forecast(zone: q.get("zone"), horizon: q.get("horizon"))
+                }
+            }
+        }
         guard let h = handler as? any VerdantIntensityAPIHandler else { return }
         router.get(RouterPath(APIRoutes.intensity)) { req, _ in
             try await respond {

@@ -7,24 +7,40 @@ import Glibc
 
 /// The daemon's SQLite database: jobs, energy samples, per-job intervals, intensity points.
 ///
-/// WAL mode through a `DatabasePool`, so report readers never block the sampler's writes; every
-/// write is one `IMMEDIATE` transaction with a 5 s busy timeout. Migrations are named and frozen:
-/// a shipped migration is never edited, a change is a new migration (GRDB "Migrations" guide).
+/// Durability settings (SQLite "Write-Ahead Logging" and "PRAGMA" documentation, sqlite.org/wal.html,
+/// sqlite.org/pragma.html):
+/// - WAL mode through a `DatabasePool`, so report readers never block the sampler's writes.
+/// - `synchronous = NORMAL`: a commit survives a crash of the process; a power loss may undo the last
+///   commits but never corrupts the file. Job state changes (`insert`, `update`, `finish`) are written
+///   with `synchronous = FULL` so that they also survive a power loss once the call returns.
+/// - Every write is one `IMMEDIATE` transaction (the write lock is taken at `BEGIN`, so a second
+///   writer waits in the busy handler instead of failing at its first write) with a
+///   `busyTimeoutSeconds` busy timeout; reads are short `DatabasePool.read` snapshots.
+/// - `journal_size_limit` = `journalSizeLimitBytes` (64 MiB): the WAL is truncated to that size
+///   whenever it is reset; `checkpointIfIdle()` runs a `TRUNCATE` checkpoint that empties it when no
+///   reader is mid-transaction.
+/// Migrations are named and frozen: a shipped migration is never edited, a change is a new migration
+/// (GRDB "Migrations" guide).
 public final class VerdantDatabase: Sendable {
     /// The pool; exposed for tests and maintenance commands.
     public let pool: DatabasePool
     /// The database file.
     public let path: String
 
+    /// How long a writer waits for another writer (another process included) before failing: 5 s.
+    public static let busyTimeoutSeconds: Double = 5
+    /// `PRAGMA journal_size_limit`: 64 MiB, the bound issue 10 sets for the WAL.
+    public static let journalSizeLimitBytes = 64 << 20
+
     /// Opens (creating when missing) the database at `path` and applies pending migrations.
     /// - Throws: `DatabaseError` when the file cannot be opened or a migration fails; nothing is
     ///   half-applied (each migration is one transaction).
     public init(path: String) throws {
         var config = Configuration()
-        config.busyMode = .timeout(5)
+        config.busyMode = .timeout(Self.busyTimeoutSeconds)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.journalSizeLimitBytes)")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // Jobs hold their submitters' environments: only the daemon's user may read the file.
@@ -32,6 +48,79 @@ public final class VerdantDatabase: Sendable {
         chmod(path, 0o600)
         self.path = path
         try Self.migrator.migrate(pool)
+    }
+
+    /// What `open(path:now:)` did with a database file that failed its integrity check.
+    public struct CorruptionRecovery: Sendable, Equatable {
+        /// Where the corrupt file (and its -wal/-shm) now lies: `<path>.corrupt-<UTC yyyyMMdd'T'HHmmss'Z'>`.
+        public var movedTo: String
+        /// What SQLite said: the first lines of `PRAGMA quick_check`, or the error opening the file.
+        public var problem: String
+    }
+
+    /// Opens the database after a quick integrity check (`PRAGMA quick_check`, O(N) but without the
+    /// index cross-checks of `integrity_check`). A file that fails it, or that SQLite cannot read as a
+    /// database at all, is moved aside with a timestamped name (its `-wal` and `-shm` with it) and a new
+    /// empty database is created in its place, so a daemon never crash-loops on a corrupt file.
+    /// - Returns: the database, and what was moved aside (`nil` when the file was healthy or new).
+    /// - Throws: `DatabaseError` or a file error only when even the new database cannot be created
+    ///   (folder not writable, disk full).
+    public static func open(path: String, now: Date = Date()) throws -> (database: VerdantDatabase, recovery: CorruptionRecovery?) {
+        var problem: String?
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                let db = try VerdantDatabase(path: path)
+                let rows = try db.pool.read { try String.fetchAll($0, sql: "PRAGMA quick_check(5)") }
+                if rows == ["ok"] { return (db, nil) }
+                problem = rows.joined(separator: "; ")
+            } catch {
+                problem = "\(error)"
+            }
+        } else {
+            return (try VerdantDatabase(path: path), nil)
+        }
+        // The pool opened above is released here (its connections close on deinit) before the move.
+        let stamp = corruptStamp(now)
+        var target = "\(path).corrupt-\(stamp)"
+        var n = 1
+        while FileManager.default.fileExists(atPath: target) { n += 1; target = "\(path).corrupt-\(stamp)-\(n)" }
+        try FileManager.default.moveItem(atPath: path, toPath: target)
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try? FileManager.default.moveItem(atPath: path + suffix, toPath: target + suffix)
+        }
+        return (try VerdantDatabase(path: path), CorruptionRecovery(movedTo: target, problem: problem ?? "unknown"))
+    }
+
+    private static func corruptStamp(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: d)
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a healthy file, else SQLite's list of problems.
+    public func integrityCheck() throws -> [String] {
+        try pool.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+    }
+
+    /// A `TRUNCATE` checkpoint that gives up at once instead of waiting for readers: copies the WAL
+    /// into the database and empties the WAL file when no reader is mid-transaction.
+    /// - Returns: `true` when the WAL was emptied, `false` when a reader or writer was busy (the next
+    ///   call tries again; the automatic checkpoints and `journal_size_limit` still bound the WAL).
+    @discardableResult
+    public func checkpointIfIdle() -> Bool {
+        (try? pool.writeWithoutTransaction { db -> Bool in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeoutSeconds * 1000))") }
+            let r = try db.checkpoint(.truncate)
+            return r.walFrameCount == 0
+        }) ?? false
+    }
+
+    /// Size of the `-wal` file in bytes (0 when absent).
+    public func walSizeBytes() -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
     }
 
     /// The frozen migrations, in order.
@@ -140,6 +229,11 @@ public final class VerdantDatabase: Sendable {
                 t.add(column: "executor_reference", .text)
             }
         }
+        registerJobEnergyPredictions(&m)
+        registerLearnedPowerModels(&m)
+        registerJobGPUs(&m)
+        registerReportRollups(&m)
+        registerIntensityModels(&m)
         registerSlurmJobs(&m)
         return m
     }
@@ -148,9 +242,12 @@ public final class VerdantDatabase: Sendable {
     /// - Throws: GRDB's error when a statement is still running.
     public func close() throws { try pool.close() }
 
-    /// Runs `body` in one IMMEDIATE write transaction.
-    public func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    /// Runs `body` in one IMMEDIATE write transaction; `durable` commits it with `synchronous = FULL`
+    /// (the WAL is synced at the commit itself, so the transaction survives a power loss too).
+    public func write<T: Sendable>(durable: Bool = false, _ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
+            if durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            defer { if durable { try? db.execute(sql: "PRAGMA synchronous = NORMAL") } }
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(db)
@@ -164,7 +261,7 @@ public final class VerdantDatabase: Sendable {
 
     /// Inserts a new job and returns it with its id.
     public func insert(_ job: Job) throws -> Job {
-        try write { db in
+        try write(durable: true) { db in
             var j = job
             try j.insert(db)
             return j
@@ -173,12 +270,12 @@ public final class VerdantDatabase: Sendable {
 
     /// Saves a job's current state.
     public func update(_ job: Job) throws {
-        try write { db in try job.update(db) }
+        try write(durable: true) { db in try job.update(db) }
     }
 
     /// Saves a job together with its last intervals, atomically.
     public func finish(_ job: Job, intervals: [JobIntervalRecord]) throws {
-        try write { db in
+        try write(durable: true) { db in
             for i in intervals { try i.insert(db) }
             try job.update(db)
         }
@@ -199,15 +296,13 @@ public final class VerdantDatabase: Sendable {
         }
     }
 
-    /// Earlier succeeded runs with the same name: (duration s, energy) each, for expectations.
-    public func history(name: String) throws -> [(durationSeconds: Double, energy: EnergyJoules?)] {
+    /// The newest `limit` succeeded jobs with this name, oldest first: what the job-energy predictor
+    /// learns from (it filters further by kind, command and sizes).
+    public func finishedRuns(name: String, limit: Int = 200) throws -> [Job] {
         try pool.read { db in
             try Job.filter(Column("name") == name && Column("state") == JobState.succeeded.rawValue)
-                .fetchAll(db)
-                .compactMap { j in
-                    guard let s = j.startedAt, let e = j.endedAt else { return nil }
-                    return (e.timeIntervalSince(s), j.energy)
-                }
+                .order(Column("id").desc).limit(limit)
+                .fetchAll(db).reversed()
         }
     }
 

@@ -183,6 +183,22 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
         return .adopted(h)
     }
 
+    /// The unit's journal (`_SYSTEMD_UNIT=`), one line per record, at most the last `maxBytes`.
+    public func output(_ handle: JobExecutorHandle, maxBytes: Int) -> (source: String, text: String)? {
+        final class Box { var text = "" }
+        let box = Box()
+        let r = handle.reference.withCString { unit in
+            verdant_journal_unit_messages(unit, { msg, n, ctx in
+                let b = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
+                b.text += String(decoding: UnsafeRawBufferPointer(start: msg, count: n), as: UTF8.self) + "\n"
+            }, Unmanaged.passUnretained(box).toOpaque())
+        }
+        guard r >= 0 else { return nil }
+        let bytes = Array(box.text.utf8)
+        let text = bytes.count > maxBytes ? String(decoding: bytes.suffix(maxBytes), as: UTF8.self) : box.text
+        return ("journal:\(handle.reference)", text)
+    }
+
     // MARK: Unit state
 
     struct UnitState {

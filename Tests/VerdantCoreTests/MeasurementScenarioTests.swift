@@ -85,7 +85,7 @@ import Testing
     // 6. Intervals come from the monotonic clock: wall-clock steps cannot make them negative.
     //    Two monotonic seconds, 60 J each: 30 W, 30 W.
     @Test func wallClockStepsNeverProduceNegativeOrSpikingPower() {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "m")
+        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "m")
         let cpu = CPUTimes(busySeconds: 0, idleSeconds: 0, cpuCount: 1)
         let r = [0, 60_000_000, 120_000_000].map { uj in [reading("intel-rapl:0", "package-0", UInt64(uj))] }
         let n = [0, 2, 4].enumerated().map { i, s in
@@ -121,7 +121,7 @@ import Testing
     // 8. Sampler reads at 0 and 10 s; the job reads at its start (3 s) and end (6 s):
     //    2090000000 → 2240000000 µJ = 150 J over its life.
     @Test func aShortJobBetweenTicksGetsItsOwnReadings() {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "m")
+        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "m")
         let cpu = CPUTimes(busySeconds: 0, idleSeconds: 0, cpuCount: 1)
         let at = { (s: UInt64, uj: UInt64) in
             NodeReading(monotonicNanos: s * 1_000_000_000, cpu: cpu, zones: [self.reading("intel-rapl:0", "package-0", uj)])

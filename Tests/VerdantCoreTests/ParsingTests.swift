@@ -97,7 +97,7 @@ import Testing
     let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
 
     @Test func jobGetsItsShareOfEstimatedNodeEnergyAndCarbon() {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(10), maxPower: PowerWatts(90), name: "test")
+        let model = CPUPowerModel(idlePower: PowerWatts(10), maxPower: PowerWatts(90), name: "test")
         let a = NodeReading(monotonicNanos: 0, cpu: CPUTimes(busySeconds: 100, idleSeconds: 0, cpuCount: 2), zones: [])
         let b = NodeReading(monotonicNanos: 10_000_000_000, cpu: CPUTimes(busySeconds: 110, idleSeconds: 0, cpuCount: 2), zones: [])
         // Node: 10 W × 10 s + 80 W × 10 busy s / 2 CPUs = 100 + 400 = 500 J. Idle part 10 W × 10 s = 100 J;
@@ -115,31 +115,6 @@ import Testing
     @Test func shareNeverExceedsOne() {
         #expect(Attribution.cpuShare(jobCPUSeconds: 2, nodeBusyCPUSeconds: 1.5) == 1)
         #expect(Attribution.cpuShare(jobCPUSeconds: 0, nodeBusyCPUSeconds: 0) == 0)
-    }
-}
-
-@Suite struct ReportTests {
-    @Test func totalsAreTheSumsOfTheRowsAndMissingIsNotZero() throws {
-        let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
-        let plan = JobPlan(plannedStart: t0, latestStart: t0, plannedIntensity: IntensityGramsPerKWh(100),
-                           runNowIntensity: IntensityGramsPerKWh(100), predictedCarbon: CarbonGrams(1),
-                           runNowCarbon: CarbonGrams(1), reason: "")
-        func job(_ id: Int64, _ e: Double?, _ c: Double?) -> Job {
-            var j = Job(id: id, name: "j\(id)", kind: .batch, command: ["true"], workingDirectory: "/", environment: [],
-                        uid: 0, gid: 0, submittedAt: t0, deadline: t0, expectedDurationSeconds: 1,
-                        durationSource: .given, expectedEnergy: EnergyJoules(1), plan: plan)
-            j.state = .succeeded
-            j.startedAt = t0.addingTimeInterval(Double(id))
-            j.energy = e.map(EnergyJoules.init)
-            j.carbon = c.map(CarbonGrams.init)
-            return j
-        }
-        let r = EnergyReport(jobs: [job(1, 10, 0.5), job(2, 32.5, 1.25), job(3, nil, nil)], since: nil, until: nil)
-        #expect(r.totals.energy == EnergyJoules(42.5))
-        #expect(r.totals.carbon == CarbonGrams(1.75))
-        #expect(r.jobs[2].energy == nil)
-        let none = EnergyReport(jobs: [job(3, nil, nil)], since: nil, until: nil)
-        #expect(none.totals.energy == nil)
     }
 }
 

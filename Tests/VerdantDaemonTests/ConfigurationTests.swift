@@ -68,9 +68,69 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     }
 
     @Test func estimateFallsBackToEightyFiveWattsForAnUnknownCPU() {
+        // The TDP curve: idle 10.04 % of TDP, full load (0.1004 + 0.7289) × TDP.
         let m = Daemon.estimateModel(configuration: DaemonConfiguration(), cpuModel: "AMD EPYC")
-        #expect(m.maxPower == PowerWatts(85))
+        #expect(abs(m.maxPower.watts - 85 * 0.8293) < 1e-9)
+        #expect(abs(m.idlePower.watts - 85 * 0.1004) < 1e-9)
+        #expect(m.name.hasPrefix("tdp-curve-v1 default TDP 85 W"))
         let known = Daemon.estimateModel(configuration: DaemonConfiguration(), cpuModel: "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz")
-        #expect(known.maxPower == PowerWatts(120))   // its TDP in CodeCarbon's table
+        #expect(abs(known.maxPower.watts - 120 * 0.8293) < 1e-9)   // its TDP in CodeCarbon's table: 120 W
+        // estimate-max-watts selects the linear model.
+        var c = DaemonConfiguration()
+        c.estimateMaxWatts = 60
+        c.estimateIdleWatts = 6
+        let lin = Daemon.estimateModel(configuration: c, cpuModel: "AMD EPYC")
+        #expect(lin.maxPower == PowerWatts(60) && lin.idlePower == PowerWatts(6) && lin.exponent == 1)
+    }
+}
+
+@Suite struct PolicyFileTests {
+
+    @Test func everyShippedPolicyParsesAndIsBundled() throws {
+        let names = ["default", "strict-deadline", "max-savings", "inference-immediate"]
+        var policies: [SchedulingPolicy] = []
+        for n in names {
+            let text = try String(contentsOf: repoRoot.appendingPathComponent("Policies/\(n).yaml"), encoding: .utf8)
+            let bundled = try String(contentsOf: repoRoot.appendingPathComponent("Sources/VerdantDaemon/Resources/policies/\(n).yaml"), encoding: .utf8)
+            #expect(text == bundled, "Policies/\(n).yaml differs from its bundled copy")
+            let (p, _) = try PolicyFile.parse(text, file: "Policies/\(n).yaml")
+            #expect(p.name == n)
+            policies.append(p)
+        }
+        let strict = policies[1], maxSavings = policies[2], immediate = policies[3]
+        #expect(strict.planner.marginSigmas == 3)
+        #expect(strict.planner.minimumReplanSaving == 0.05)
+        #expect(strict.defaults(for: .batch).minimumSavingFraction == 0.05)
+        #expect(maxSavings.defaults(for: .training).interruptible)
+        #expect(maxSavings.defaults(for: .inference).maxDelaySeconds == 1800)
+        #expect(maxSavings.reservation.cores == 1)
+        #expect(immediate.defaults(for: .inference).maxDelaySeconds == 0)
+        // Selection: the most specific policy that selects the job.
+        func pick(_ kind: JobKind, _ name: String) -> String? {
+            SchedulingPolicy.select(from: policies, kind: kind, name: name, user: "alice", uid: 1000)?.name
+        }
+        #expect(pick(.inference, "resnet") == "inference-immediate")
+        #expect(pick(.training, "bert") == "max-savings")
+        #expect(pick(.batch, "release-2.1") == "strict-deadline")
+        #expect(pick(.inference, "release-x") == "inference-immediate")   // strict-deadline selects batch/training only
+        // Reservation: 8 cores less 1.
+        let node = NodeCapacity(cores: 8, memoryBytes: 16, gpus: 1, maxConcurrentJobs: 4)
+        #expect(maxSavings.available(of: node).cores == 7)
+    }
+
+    @Test func badValuesNameFileLineAndField() {
+        func error(_ text: String) -> ConfigurationError? {
+            do { _ = try PolicyFile.parse(text, file: "p.yaml"); return nil } catch let e as ConfigurationError { return e } catch { return nil }
+        }
+        let e1 = error("name: p\nplanner:\n  hedge: 150%\n")
+        #expect(e1?.file == "p.yaml" && e1?.line == 3 && e1?.message.contains("hedge") == true)
+        let e2 = error("name: p\nkinds:\n  training:\n    interruptible: sometimes\n")
+        #expect(e2?.line == 4 && e2?.message.contains("interruptible") == true)
+        let e3 = error("name: p\napplies-to:\n  kinds: [training, render]\n")
+        #expect(e3?.line == 3 && e3?.message.contains("render") == true)
+        let e4 = error("name: p\nreservations:\n  gpus: 1.5\n")
+        #expect(e4?.line == 3 && e4?.message.contains("gpus") == true)
+        let e5 = error("name: p\nplaner:\n  hedge: 0\n")
+        #expect(e5?.line == 2 && e5?.message.contains("planer") == true)
     }
 }

@@ -67,8 +67,14 @@ import Glibc
             #expect(started >= planned.addingTimeInterval(-1))
             let latest = try #require(date(j["latest_start"]))
             #expect(started <= latest.addingTimeInterval(0.3 * 3600))
-            let log = try String(contentsOfFile: try #require(j["log_path"] as? String), encoding: .utf8)
+            let logPath = try #require(j["log_path"] as? String)
+            let log = try String(contentsOfFile: logPath, encoding: .utf8)
             #expect(log.contains("done"))
+            // `verdant logs` serves the same file (cgroup executor: no journal).
+            let jobID = try #require(j["id"] as? Int)
+            let served = try #require(try daemon.json(["logs", String(jobID)]) as? [String: Any])
+            #expect(served["source"] as? String == "file:\(logPath)")
+            #expect(served["text"] as? String == log)
         }
 
         let r = try daemon.cli(["report", "--format", "json"])

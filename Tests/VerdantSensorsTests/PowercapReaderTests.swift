@@ -61,7 +61,7 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     }
 
     @Test func missingRootMeansEstimateOnThisMachine() throws {
-        let model = LinearCPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
+        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
         let sensor = NodeSensor(powercapRoot: "/nonexistent/powercap", model: model)
         #expect(sensor.energySource == .estimated)
         // The real /proc of this machine: CPU time only grows.

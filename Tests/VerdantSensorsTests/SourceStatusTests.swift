@@ -4,7 +4,7 @@ import VerdantCore
 @testable import VerdantSensors
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
-private let model = LinearCPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
+private let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
 
 @Suite struct SourceStatusTests {
     func status(_ sensor: NodeSensor, _ name: String) -> SourceStatus? { sensor.sourceStatuses.first { $0.name == name } }

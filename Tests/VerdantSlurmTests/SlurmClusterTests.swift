@@ -54,8 +54,8 @@ import VerdantStore
     static func request(_ name: String, deadline: String, duration: String, command: [String], in dir: String,
                         partition: String? = nil) -> SubmitRequest {
         SubmitRequest(name: name, kind: "batch", deadline: deadline, expectedDuration: duration, command: command,
-                      workingDirectory: dir, environment: ["PATH=/usr/bin:/bin", "HOME=\(dir)"], partition: partition,
-                      cpusPerTask: 1, memory: "100M")
+                      workingDirectory: dir, environment: ["PATH=/usr/bin:/bin", "HOME=\(dir)"], cores: 1,
+                      partition: partition, memory: "100M")
     }
 
     // MARK: The adapter alone
@@ -159,7 +159,7 @@ import VerdantStore
         // verdant jobs / report show the cluster and the Slurm job id.
         let views = try await rt.jobs(caller: Self.root)
         #expect(views.allSatisfy { $0.cluster == "ci" && $0.slurmJobID != nil })
-        let report = try await rt.report(since: nil, until: nil, caller: Self.root)
+        let report = try await rt.report(since: nil, until: nil, by: nil, timeline: false, caller: Self.root)
         #expect(report.jobs.map { $0.placement?.cluster } == ["ci", "ci", "ci"])
         #expect(report.jobs.map { $0.placement?.batchJobID } == views.sorted { $0.id < $1.id }.map(\.slurmJobID))
     }
@@ -187,13 +187,19 @@ import VerdantStore
         #expect(try Self.scontrolField(sid, "StartTime") == SlurmParsing.timeString(rec.beginAt!))
         #expect(abs(rec.beginAt!.timeIntervalSince(clock.realDate(of: slot))) < 1.01)
         #expect(job.planReason.hasPrefix("re-planned at"))
-        // A second change puts the dip after the latest start: the start stays at or before it.
+        // A second change puts the deepest dip after the latest start (and a shallower one in the hour
+        // before it, so the job stays pending for the cancel below): the start stays at or before it.
         let late = Date(timeIntervalSince1970: (job.latestStart.timeIntervalSince1970 / 900).rounded(.up) * 900 + 900)
-        let latePoints = points.map { IntensityPoint(time: $0.time, intensity: IntensityGramsPerKWh($0.time >= late ? 5 : 400)) }
+        let lastHour = job.latestStart.addingTimeInterval(-3600)
+        let latePoints = points.map {
+            IntensityPoint(time: $0.time, intensity: IntensityGramsPerKWh($0.time >= late ? 5 : $0.time >= lastHour ? 300 : 400))
+        }
+        let firstBegin = rec.beginAt!
         await rt.useSeries(IntensitySeries(points: latePoints, fallback: IntensityGramsPerKWh(400)), source: "test-forecast-2")
         job = try #require(try db.job(id: v.id))
         rec = try #require(try db.slurmJob(jobID: v.id))
-        #expect(job.plannedStart <= job.latestStart)
+        #expect(job.plannedStart <= job.latestStart && job.plannedStart >= lastHour)
+        #expect(rec.beginAt! > firstBegin)
         #expect(rec.beginAt! <= clock.realDate(of: job.latestStart).roundedUpToSecond)
         #expect(try Self.scontrolField(sid, "StartTime") == SlurmParsing.timeString(rec.beginAt!))
         // Cancel: scancel, recorded at once, and Slurm agrees.

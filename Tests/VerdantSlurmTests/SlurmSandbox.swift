@@ -32,17 +32,25 @@ enum SlurmSandbox {
         env["SLURM_CI_PREFIX"] = prefix
         env["SLURM_CONF"] = conf
         p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        if check, p.terminationStatus != 0 {
-            throw Failure(description: "\(exe) \(args.joined(separator: " ")) exited \(p.terminationStatus): \(out)")
+        // Output through a file, not a pipe: the daemons `up` starts inherit the descriptor and
+        // would hold a pipe open for their whole life (a read to its end would never return).
+        let outPath = NSTemporaryDirectory() + "verdant-slurm-\(UUID().uuidString).out"
+        guard FileManager.default.createFile(atPath: outPath, contents: nil),
+              let out = FileHandle(forWritingAtPath: outPath) else {
+            throw Failure(description: "cannot create \(outPath) for the output of \(exe)")
         }
-        return out
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try? out.close()
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        if check, p.terminationStatus != 0 {
+            throw Failure(description: "\(exe) \(args.joined(separator: " ")) exited \(p.terminationStatus): \(text)")
+        }
+        return text
     }
 
     /// Brings the cluster up (or finds it up) with slurmctld running; returns a client for it.

@@ -38,6 +38,7 @@ import VerdantCore
             j.carbon = CarbonGrams(0.0411)
             j.executor = "systemd"
             j.executorReference = "verdant-job-\(id).service"
+            j.recordPredictionErrors()
             try db.update(j)
         }
         let db = try VerdantDatabase(path: path)
@@ -50,9 +51,10 @@ import VerdantCore
         #expect(back.executorReference == "verdant-job-\(id).service")
         #expect(back.plannedStart == t0.addingTimeInterval(3600))
         #expect(back.predictedCarbon == CarbonGrams(1.2))
-        let h = try db.history(name: "train")
+        let h = try db.finishedRuns(name: "train").compactMap(PredictorRun.init(job:))
         #expect(h.count == 1)
         #expect(h[0].durationSeconds == 1800)
+        #expect(h[0].energy == EnergyJoules(1234.5))
         let mode = try db.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let attrs = try FileManager.default.attributesOfItem(atPath: path)

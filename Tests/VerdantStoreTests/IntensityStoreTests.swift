@@ -19,6 +19,8 @@ import VerdantCore
         // Frozen order first; later migrations (v3-job-executor, …) follow.
         #expect(Array(applied.prefix(3)) == ["v1-initial", "v2-energy-status", "v2-intensity-provenance"])
         #expect(applied.contains("v3-job-executor"))
+        #expect(applied.contains("v3-reports-rollups"))
+        #expect(applied.contains("v3-learned-power-models") && applied.contains("v3-job-gpus"))
         // The v1 API still works.
         try db.upsert([IntensityPointRecord(zone: "DE", time: t0, intensity: IntensityGramsPerKWh(300), source: "trace:x", signal: "average")])
         #expect(try db.intensityPoints(zone: "DE", source: "trace:x").map(\.intensity) == [IntensityGramsPerKWh(300)])

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import VerdantAPI
+import VerdantCore
+
+/// `verdant simulate`: replays a job-arrival file over a real intensity trace, locally (no daemon).
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a job file over an intensity trace: carbon of run-now, our plan and the oracle (no daemon).",
+        discussion: """
+            Jobs are planned one by one at their submission with the forecast available then, as in Let's Wait \
+            Awhile (Wiesner et al., Middleware 2021). Formats, method and measured results: docs/scheduling.md.
+            Example: verdant simulate --trace de-2020.csv --jobs docs/examples/lwa-ml-jobs-2020.csv --forecast noisy:5%
+            """)
+
+    @Option(help: "Intensity trace CSV (time column and gCO2eq/kWh column; see docs/configuration.md).")
+    var trace: String
+    @Option(help: "Job arrival CSV (job_id,submit_utc,duration_minutes,deadline_utc,power_watts[,interruptible]).")
+    var jobs: String
+    @Flag(help: "Jobs whose file does not say may pause: they run in any set of whole slots before the deadline.")
+    var interruptible = false
+    @Option(help: "oracle (the trace itself), noisy:X% (trace + Gaussian noise of X% of its mean), naive (seasonal naive 24 h), persistence, or model (the ridge forecaster, trained only on the trace before each decision).")
+    var forecast: String = "oracle"
+    @Option(name: .customLong("slot-minutes"), help: "Slot length the trace is averaged to (default 30).")
+    var slotMinutes: Int = 30
+    @Option(help: "Seed of the noise of noisy:X% (default 1).")
+    var seed: UInt64 = 1
+    @Option(help: "Provider outage: START/DURATION (e.g. 2020-07-01T00:00:00Z/24h). Decisions in it get no forecast.")
+    var outage: String?
+    @Option(help: "Hedging weight λ: price slots at point + λ·(upper − point) of the forecast's interval (default: the policy's, else 0).")
+    var hedge: Double?
+    @Flag(help: "Print JSON (keys: run_now_carbon_g, planned_carbon_g, oracle_carbon_g, savings_pct, oracle_savings_pct, deadline_misses, jobs, planning_seconds).")
+    var json = false
+
+    func validate() throws {
+        guard slotMinutes > 0 && slotMinutes <= 1440 else { throw ValidationError("--slot-minutes must be between 1 and 1440") }
+        _ = try ForecastChoice(forecast)
+        if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1") }
+    }
+
+    func run() throws {
+        let stderr = FileHandle.standardError
+        func fail(_ message: String) -> ExitCode {
+            stderr.write(Data("verdant: error: \(message)\n".utf8))
+            return ExitCode(65)   // EX_DATAERR
+        }
+        guard let traceText = try? String(contentsOfFile: trace, encoding: .utf8) else { throw fail("cannot read --trace \(trace)") }
+        guard let jobsText = try? String(contentsOfFile: jobs, encoding: .utf8) else { throw fail("cannot read --jobs \(jobs)") }
+        let points: [IntensityPoint]
+        do { points = try IntensityTraceCSV.parse(traceText).points } catch let e as TraceParseError {
+            throw fail("\(trace): \(e)")
+        }
+        var scenario: [ScenarioJob]
+        do { scenario = try ScenarioJobsCSV.parse(jobsText) } catch let e as ScenarioParseError {
+            throw fail("\(jobs): \(e)")
+        }
+        var settings = PlannerSettings()
+        if let hedge { settings.hedge = hedge }
+        let slotSeconds = Double(slotMinutes * 60)
+        // The grid: from the first point's slot to the end of the last point's.
+        let first = points.first!.time, last = points.last!.time
+        let origin = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / slotSeconds).rounded(.down) * slotSeconds)
+        let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
+        let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
+        var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds, settings: settings)
+        let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!,
+                                                    traceStart: origin, traceEnd: sim.time(ofSlot: count))
+        if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
+        let inside = scenario.filter(sim.covers)
+        let leftOut = scenario.count - inside.count
+        if let outage {
+            guard let (a, b) = Self.parseOutage(outage) else {
+                throw fail("--outage '\(outage)' is not START/DURATION, e.g. 2020-07-01T00:00:00Z/24h")
+            }
+            sim.outage = sim.slot(of: a)..<Int((b.timeIntervalSince(origin) / slotSeconds).rounded(.up))
+        }
+        let choice = try ForecastChoice(forecast)
+        let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: inside.map(sim.horizonSlots).max() ?? 1)
+        let progress = isatty(2) == 1 && !json
+        let result = sim.run(jobs: inside, interruptible: interruptible, forecast: forecaster) { done, total in
+            if progress && (done % 50 == 0 || done == total) {
+                stderr.write(Data("\rplanning \(done)/\(total)".utf8))
+                if done == total { stderr.write(Data("\n".utf8)) }
+            }
+        }
+        if shift != 0 {
+            stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
+        }
+        if leftOut > 0 {
+            stderr.write(Data("verdant: \(leftOut) of \(scenario.count) jobs left out: their submission or deadline lies outside the trace (\(ISO8601.string(origin)) to \(ISO8601.string(sim.time(ofSlot: count))))\n".utf8))
+        }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(result), as: UTF8.self))
+            return
+        }
+        print("""
+            jobs:              \(result.jobs)\(leftOut > 0 ? " (\(leftOut) outside the trace left out)" : "")
+            forecast:          \(choice.label)\(interruptible ? ", interruptible" : "")
+            run-now carbon:    \(String(format: "%.1f", result.runNowCarbonGrams / 1000)) kg
+            planned carbon:    \(String(format: "%.1f", result.plannedCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.savingsPct)) %)
+            oracle carbon:     \(String(format: "%.1f", result.oracleCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.oracleSavingsPct)) %)
+            deadline misses:   \(result.deadlineMisses)
+            planning time:     \(String(format: "%.3f", result.planningSeconds)) s
+            """)
+        if result.deadlineMisses > 0 { throw ExitCode(1) }
+    }
+
+    static func parseOutage(_ text: String) -> (Date, Date)? {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let a = ISO8601.parse(parts[0]), let d = DurationSyntax.parseSeconds(parts[1]) else { return nil }
+        return (a, a.addingTimeInterval(d))
+    }
+}
+
+extension ScenarioSimulation {
+    /// Start of slot `k`.
+    func time(ofSlot k: Int) -> Date { origin.addingTimeInterval(Double(k) * slotSeconds) }
+}
+
+/// `--forecast` of `verdant simulate`.
+enum ForecastChoice {
+    case oracle
+    case noisy(fraction: Double)
+    case forecaster(String)
+
+    init(_ text: String) throws {
+        let t = text.lowercased()
+        if t == "oracle" { self = .oracle; return }
+        if t.hasPrefix("noisy:") {
+            var v = String(t.dropFirst(6))
+            let percent = v.hasSuffix("%")
+            if percent { v.removeLast() }
+            guard let x = Double(v), x >= 0, x.isFinite else {
+                throw ValidationError("--forecast '\(text)': noisy needs a non-negative fraction, e.g. noisy:5%")
+            }
+            self = .noisy(fraction: percent ? x / 100 : x)
+            return
+        }
+        guard ForecasterCatalog.names.contains(t) else {
+            throw ValidationError("unknown --forecast '\(text)': use oracle, noisy:5%, \(ForecasterCatalog.names.joined(separator: ", "))")
+        }
+        self = .forecaster(t)
+    }
+
+    var label: String {
+        switch self {
+        case .oracle: return "oracle (the trace)"
+        case let .noisy(f): return String(format: "trace + Gaussian noise of %g %% of its mean", f * 100)
+        case let .forecaster(n): return ForecasterCatalog.make(n).name
+        }
+    }
+
+    func make(sim: ScenarioSimulation, seed: UInt64, maxHorizonSlots: Int) -> (Int, Int) -> SimulatedForecast {
+        switch self {
+        case .oracle: return sim.oracleForecast
+        case let .noisy(f): return sim.noisyForecast(fraction: f, seed: seed)
+        case let .forecaster(n):
+            let model = ForecasterCatalog.make(n)
+            let slotSeconds = Int(sim.slotSeconds)
+            // One horizon for every call (the longest job window), so a model trained per horizon
+            // step retrains on its own schedule only, not whenever a longer window comes.
+            let horizon = maxHorizonSlots
+            return { s0, h in
+                let history = sim.history(before: s0)
+                guard IntensityForecasting.knownCount(history) > 0 else {
+                    return SimulatedForecast(intensityGramsPerKWh: Array(repeating: nil, count: h))
+                }
+                let points = model.forecast(history: history, origin: sim.time(ofSlot: s0), slotSeconds: slotSeconds,
+                                            horizonSlots: max(h, horizon)).prefix(h)
+                return SimulatedForecast(intensityGramsPerKWh: points.map { $0.intensityGramsPerKWh },
+                                         upperGramsPerKWh: points.map { $0.upperGramsPerKWh })
+            }
+        }
+    }
+}
+
+/// The forecasters `--forecast` can name (from VerdantCore's `IntensityForecaster` implementations).
+enum ForecasterCatalog {
+    static let names = ["naive", "persistence", "model"]
+    static func make(_ name: String) -> any IntensityForecaster {
+        switch name {
+        case "persistence": return PersistenceForecaster()
+        case "model": return RidgeIntensityForecaster()
+        default: return SeasonalNaiveForecaster(periodHours: 24)
+        }
+    }
+}

@@ -1,0 +1,385 @@
+import Foundation
+
+/// The carbon-intensity model: direct ridge regressions, one per horizon step, blended per step with
+/// the best baseline as decided on out-of-sample folds before the origin. Model card: docs/models.md.
+///
+/// Features at an origin (history cut just before it; a missing slot reads the nearest earlier known
+/// value, see `IntensityForecaster`):
+/// - daily Fourier terms of the origin's UTC time of day (k = 1…`dailyHarmonics`) and weekly terms of
+///   its time of week (k = 1…`weeklyHarmonics`); a fixed horizon turns origin time into target time
+///   by a rotation, so these equal target-time terms;
+/// - recent values: the last two slots, the values 3 h and 6 h before the last slot, the mean of the
+///   last 24 h;
+/// - per horizon step: the same time on the latest known day and on the latest known week (the
+///   seasonal-naive 24 h and 168 h forecasts for that step).
+///
+/// Training: weighted ridge per step (weights 1/max(target, floor)², so the squared error is the
+/// squared relative error, closer to what MAPE measures than plain least squares; weights
+/// normalised to mean 1), λ = `lambda` × rows on standardised features, unpenalised intercept.
+///
+/// Selection: `validationFolds` earlier weeks are forecast by models trained only on data before
+/// each fold; on those out-of-sample forecasts each step picks the weight w ∈ {0, 0.1, …, 1} of
+/// `w·ridge + (1−w)·best baseline` with the lowest MAPE (w = 0 means "do not trust the model here").
+/// The same out-of-sample residuals give the prediction interval (`ResidualQuantiles`).
+public final class RidgeIntensityForecaster: IntensityForecaster {
+    /// Settings; the defaults are the ones measured in docs/models.md.
+    public struct Configuration: Sendable, Hashable, Codable {
+        /// Training window, weeks before the retrain instant.
+        public var trainingWeeks: Int = 8
+        /// Retrain when the origin is this many hours after the last training (or before it).
+        public var retrainEveryHours: Double = 168
+        /// Out-of-sample validation folds (one week each) used for selection and intervals.
+        public var validationFolds: Int = 8
+        /// Ridge penalty per training row on standardised features.
+        public var lambda: Double = 1e-3
+        public var dailyHarmonics: Int = 3
+        public var weeklyHarmonics: Int = 2
+        /// The model enters a step's blend only when the blend's validation MAPE is at least this
+        /// fraction below the best baseline's (guards against noise in a few weeks of validation).
+        public var selectionMargin: Double = 0
+        /// History (weeks) over which each step's baseline is chosen.
+        public var baselineLookbackWeeks: Int = 52
+        /// Floor of the level used in the relative-error weights, gCO2eq/kWh.
+        public var weightFloorGramsPerKWh: Double = 20
+        public init() {}
+    }
+
+    public let name = "ridge-v1"
+    public var configuration: Configuration
+    /// The model in use (nil before the first forecast, or when history was too short to train).
+    public private(set) var model: TrainedIntensityModel?
+    /// How many times a model was trained (for benchmarks and tests).
+    public private(set) var trainingCount = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Uses `model` as is (e.g. a model loaded from the store) until the next retrain is due.
+    public func adopt(_ model: TrainedIntensityModel) { self.model = model }
+
+    public func forecast(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int) -> [IntensityForecastPoint] {
+        guard horizonSlots > 0 else { return [] }
+        if needsRetrain(origin: origin, slotSeconds: slotSeconds, horizonSlots: horizonSlots) {
+            model = Self.train(history: history, origin: origin, slotSeconds: slotSeconds,
+                               horizonSlots: horizonSlots, configuration: configuration)
+            trainingCount += 1
+        }
+        guard let model else {
+            // Too little history to train: seasonal naive 24 h (itself persistence when under a day).
+            return SeasonalNaiveForecaster(periodHours: 24).forecast(history: history, origin: origin, slotSeconds: slotSeconds, horizonSlots: horizonSlots)
+        }
+        return model.forecast(history: history, origin: origin, horizonSlots: horizonSlots)
+    }
+
+    /// Per step, the baseline (0 persistence, 1 seasonal naive 24 h, 2 seasonal naive 168 h) with the
+    /// lowest MAPE over every origin of the last `lookbackWeeks` of history (baselines need no
+    /// training, so a long window is cheap and far less noisy than the validation folds).
+    static func bestBaselines(values f: ForwardFilled, history: ArraySlice<Double?>, from lead: Int, horizonSlots H: Int,
+                              sph: Int, lookbackWeeks: Int) -> [Int] {
+        let n = history.count
+        let start = max(lead, n - lookbackWeeks * 168 * sph)
+        var err = Array(repeating: [0.0, 0.0, 0.0], count: H)
+        let day = 24 * sph, week = 168 * sph
+        var target = [Double](repeating: .nan, count: n)
+        for i in 0..<n { if let y = history[history.startIndex + i], y.isFinite, y >= 1 { target[i] = y } }
+        for h in 0..<H {
+            let cDay = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: day)
+            let cWeek = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: week)
+            var e0 = 0.0, e1 = 0.0, e2 = 0.0
+            var o = start
+            while o + h < n {
+                let y = target[o + h]
+                if y.isFinite {
+                    e0 += abs(y - f[o - 1]) / y
+                    e1 += abs(y - f[o + cDay]) / y
+                    e2 += abs(y - f[o + cWeek]) / y
+                }
+                o += 1
+            }
+            err[h] = [e0, e1, e2]
+        }
+        return err.map { e in (0..<3).min { e[$0] < e[$1] } ?? 1 }
+    }
+
+    func needsRetrain(origin: Date, slotSeconds: Int, horizonSlots: Int) -> Bool {
+        guard let m = model else { return true }
+        return m.slotSeconds != slotSeconds || m.steps.count < horizonSlots || origin < m.trainedAt
+            || origin.timeIntervalSince(m.trainedAt) >= configuration.retrainEveryHours * 3600
+    }
+
+    /// Trains on the history before `origin` (the last `trainingWeeks`, plus the validation folds
+    /// before them). Returns nil when fewer than two weeks of the window are known.
+    public static func train(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int,
+                             configuration c: Configuration) -> TrainedIntensityModel? {
+        let sph = max(1, 3600 / max(1, slotSeconds))
+        let week = 168 * sph
+        let n = history.count
+        let window = c.trainingWeeks * week
+        let design = FeatureDesign(configuration: c, slotSeconds: slotSeconds)
+        // Origins need 168 h + one slot of lead for their features.
+        let lead = week + 1
+        guard n - lead >= 2 * week, IntensityForecasting.knownCount(history.suffix(window)) >= 2 * week else { return nil }
+        let values = ForwardFilled(history)
+        let originIndex0 = origin.addingTimeInterval(-Double(n * slotSeconds))  // instant of history[0]
+        // Validation folds: fold j forecasts origins in [n − j·week, n − (j−1)·week) with a model trained before them.
+        var oos = Array(repeating: OutOfSample(), count: horizonSlots)
+        var folds = 0
+        for j in stride(from: c.validationFolds, through: 1, by: -1) {
+            let end = n - j * week
+            let start = max(lead, end - window)
+            guard end - start >= 2 * week else { continue }
+            guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: end,
+                                       horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { continue }
+            folds += 1
+            var o = end
+            while o < end + week {
+                let x = design.shared(values: values, at: o, start0: originIndex0)
+                for h in 0..<horizonSlots where o + h < n {
+                    guard let actual = history[history.startIndex + o + h], actual.isFinite else { continue }
+                    let p = design.perStep(values: values, at: o, step: h)
+                    let model = fit.predict(shared: x, perStep: p, step: h)
+                    oos[h].add(actual: actual, model: model, persistence: values[o - 1], seasonal24: p[0], seasonal168: p[1])
+                }
+                o += 1
+            }
+        }
+        let start = max(lead, n - window)
+        guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
+                                   horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { return nil }
+        var steps: [TrainedIntensityModel.Step] = []
+        steps.reserveCapacity(horizonSlots)
+        let longBaseline = Self.bestBaselines(values: values, history: history, from: lead, horizonSlots: horizonSlots,
+                                              sph: sph, lookbackWeeks: c.baselineLookbackWeeks)
+        for h in 0..<horizonSlots {
+            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: longBaseline[h])
+            steps.append(TrainedIntensityModel.Step(intercept: fit.intercepts[h], coefficients: fit.coefficients[h],
+                                                    baseline: choice.baseline, modelWeight: choice.weight,
+                                                    residualLower: choice.quantiles.0, residualUpper: choice.quantiles.1,
+                                                    validationMAPE: choice.scores))
+        }
+        return TrainedIntensityModel(
+            name: "ridge-v1", trainedAt: origin, slotSeconds: slotSeconds,
+            trainingStart: originIndex0.addingTimeInterval(Double(start * slotSeconds)), trainingEnd: origin,
+            validationFolds: folds, featureNames: design.names, means: fit.means, scales: fit.scales,
+            configuration: c, steps: steps)
+    }
+}
+
+/// A history with each missing slot replaced by the nearest earlier known value (the first known
+/// value before any), the features' gap rule.
+struct ForwardFilled {
+    let v: [Double]
+    let prefix: [Double]  // prefix sums, count + 1
+    init(_ history: ArraySlice<Double?>) {
+        var out = [Double](repeating: 0, count: history.count)
+        let first = history.first(where: { ($0 ?? .nan).isFinite }).flatMap { $0 } ?? 0
+        var last = first
+        for (i, x) in history.enumerated() {
+            if let x, x.isFinite { last = x }
+            out[i] = last
+        }
+        v = out
+        var p = [Double](repeating: 0, count: out.count + 1)
+        for i in 0..<out.count { p[i + 1] = p[i] + out[i] }
+        prefix = p
+    }
+    subscript(i: Int) -> Double { v[max(0, min(i, v.count - 1))] }
+    /// Mean over [a, b).
+    func mean(_ a: Int, _ b: Int) -> Double {
+        let a = max(0, a), b = min(b, v.count)
+        return b > a ? (prefix[b] - prefix[a]) / Double(b - a) : self[b - 1]
+    }
+}
+
+/// Out-of-sample forecasts at one horizon step: actuals, the model's and each baseline's.
+struct OutOfSample {
+    var actual: [Double] = []
+    var model: [Double] = []
+    var baselines: [[Double]] = [[], [], []]
+    static let baselineNames = ["persistence", "seasonal-naive-24h", "seasonal-naive-168h"]
+
+    mutating func add(actual a: Double, model m: Double, persistence p: Double, seasonal24 s24: Double, seasonal168 s168: Double) {
+        actual.append(a); model.append(m)
+        baselines[0].append(p); baselines[1].append(s24); baselines[2].append(s168)
+    }
+
+    /// MAPE (%) over actuals ≥ 1 gCO2eq/kWh.
+    func mape(_ f: (Int) -> Double) -> Double {
+        var s = 0.0, c = 0
+        for i in actual.indices where actual[i] >= 1 { s += abs(actual[i] - f(i)) / actual[i]; c += 1 }
+        return c > 0 ? 100 * s / Double(c) : .infinity
+    }
+
+    /// The weight of the model against baseline `b` with the lowest out-of-sample MAPE (0 unless it
+    /// beats the baseline by `margin`), the residual quantiles of that blend, and the scores. No
+    /// data: the baseline alone.
+    func bestBlend(margin: Double, baseline b: Int) -> (baseline: Int, weight: Double, quantiles: (Double, Double), scores: [String: Double]) {
+        guard !actual.isEmpty else { return (b, 0, (0, 0), [:]) }
+        let baseScores = (0..<3).map { k in mape { i in baselines[k][i] } }
+        var best = (w: 0.0, score: Double.infinity)
+        for k in 0...10 {
+            let w = Double(10 - k) / 10   // ties favour the model
+            let s = mape { i in w * model[i] + (1 - w) * baselines[b][i] }
+            if s < best.score - 1e-12 { best = (w, s) }
+        }
+        if best.w > 0 && best.score > (1 - margin) * baseScores[b] { best = (0, baseScores[b]) }
+        let residuals = actual.indices.map { i in actual[i] - (best.w * model[i] + (1 - best.w) * baselines[b][i]) }
+        let q = ResidualQuantiles(residuals: [residuals])
+        var scores: [String: Double] = ["model": mape { model[$0] }, "chosen": best.score]
+        for k in 0..<3 { scores[Self.baselineNames[k]] = baseScores[k] }
+        return (b, best.w, (q.lower[0], q.upper[0]), scores)
+    }
+}
+
+/// The feature layout and the shared-Gram training.
+struct FeatureDesign {
+    let c: RidgeIntensityForecaster.Configuration
+    let slotSeconds: Int
+    let sph: Int
+    let names: [String]
+    let sharedCount: Int
+
+    init(configuration: RidgeIntensityForecaster.Configuration, slotSeconds: Int) {
+        c = configuration
+        self.slotSeconds = slotSeconds
+        sph = max(1, 3600 / max(1, slotSeconds))
+        var n: [String] = []
+        for k in 1...max(1, c.dailyHarmonics) where c.dailyHarmonics > 0 { n += ["sin_day_\(k)", "cos_day_\(k)"] }
+        for k in 1...max(1, c.weeklyHarmonics) where c.weeklyHarmonics > 0 { n += ["sin_week_\(k)", "cos_week_\(k)"] }
+        n += ["last", "last_2", "last_minus_3h", "last_minus_6h", "mean_24h"]
+        sharedCount = n.count
+        names = n + ["same_time_latest_day", "same_time_latest_week"]
+    }
+
+    /// Shared features of origin index `o` (history index of the first forecast slot).
+    func shared(values f: ForwardFilled, at o: Int, start0: Date) -> [Double] {
+        var x = [Double]()
+        x.reserveCapacity(sharedCount)
+        let t = start0.timeIntervalSince1970 + Double(o * slotSeconds)
+        let day = t.truncatingRemainder(dividingBy: 86400) / 86400
+        // 1970-01-01 was a Thursday; week phase 0 = Monday 00:00 UTC.
+        let week = (t + 3 * 86400).truncatingRemainder(dividingBy: 7 * 86400) / (7 * 86400)
+        if c.dailyHarmonics > 0 {
+            for k in 1...c.dailyHarmonics { let a = 2 * Double.pi * Double(k) * day; x.append(sin(a)); x.append(cos(a)) }
+        }
+        if c.weeklyHarmonics > 0 {
+            for k in 1...c.weeklyHarmonics { let a = 2 * Double.pi * Double(k) * week; x.append(sin(a)); x.append(cos(a)) }
+        }
+        x.append(f[o - 1]); x.append(f[o - 2]); x.append(f[o - 1 - 3 * sph]); x.append(f[o - 1 - 6 * sph])
+        x.append(f.mean(o - 24 * sph, o))
+        return x
+    }
+
+    /// Per-step features: same time on the latest known day and week.
+    func perStep(values f: ForwardFilled, at o: Int, step h: Int) -> [Double] {
+        let d = 24 * sph, w = 168 * sph
+        return [f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: d)],
+                f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: w)]]
+    }
+
+    struct Fit {
+        var means: [Double]
+        var scales: [Double]
+        var intercepts: [Double]
+        var coefficients: [[Double]]
+        /// Prediction from raw features.
+        func predict(shared x: [Double], perStep p: [Double], step h: Int) -> Double {
+            var s = intercepts[h]
+            let beta = coefficients[h]
+            for j in 0..<x.count { s += beta[j] * (x[j] - means[j]) / scales[j] }
+            for j in 0..<p.count { s += beta[x.count + j] * (p[j] - means[x.count + j]) / scales[x.count + j] }
+            return s
+        }
+    }
+
+    /// Trains every step on origins o ∈ [from, to − h) whose target history[o + h] is known.
+    /// Standardisation uses the means and standard deviations over all origins of the window.
+    func fit(values f: ForwardFilled, history: ArraySlice<Double?>, start0: Date, from: Int, to: Int,
+             horizonSlots H: Int, lambda: Double, floor: Double) -> Fit? {
+        let ds = sharedCount, d = ds + 2
+        let m = to - from
+        guard m > d * 4 else { return nil }
+        // Shared rows, weights.
+        var xs = [[Double]](); xs.reserveCapacity(m)
+        for o in from..<to { xs.append(shared(values: f, at: o, start0: start0)) }
+        // Standardisation (unweighted mean/sd over the window; seasonal columns: same as the level, "last").
+        var means = [Double](repeating: 0, count: d), scales = [Double](repeating: 1, count: d)
+        for j in 0..<ds {
+            var s = 0.0, s2 = 0.0
+            for i in 0..<m { s += xs[i][j]; s2 += xs[i][j] * xs[i][j] }
+            let mu = s / Double(m)
+            means[j] = mu
+            let v = max(0, s2 / Double(m) - mu * mu)
+            scales[j] = v > 1e-12 ? v.squareRoot() : 1
+        }
+        let lastIndex = ds - 5
+        means[ds] = means[lastIndex]; scales[ds] = scales[lastIndex]
+        means[ds + 1] = means[lastIndex]; scales[ds + 1] = scales[lastIndex]
+        // Standardised shared rows.
+        var z = [Double](repeating: 0, count: m * ds)
+        for i in 0..<m { for j in 0..<ds { z[i * ds + j] = (xs[i][j] - means[j]) / scales[j] } }
+        let full = d + 1  // [1, z, seasonal-day, seasonal-week]
+        var intercepts = [Double](repeating: 0, count: H)
+        var coefficients = [[Double]](repeating: [], count: H)
+        var a = [Double](repeating: 0, count: full * full)
+        var by = [Double](repeating: 0, count: full)
+        var r = [Double](repeating: 0, count: full)
+        let day = 24 * sph, weekSlots = 168 * sph
+        // Targets (NaN = missing) and the standardised filled series the seasonal columns read.
+        let n = history.count
+        var target = [Double](repeating: .nan, count: n)
+        for i in 0..<n { if let y = history[history.startIndex + i], y.isFinite { target[i] = y } }
+        let g = f.v.map { ($0 - means[ds]) / scales[ds] }
+        for h in 0..<H {
+            for k in 0..<(full * full) { a[k] = 0 }
+            for k in 0..<full { by[k] = 0 }
+            var wsum = 0.0, used = 0
+            // Seasonal source = origin + constant offset for a fixed step.
+            let cDay = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: day)
+            let cWeek = SeasonalNaiveForecaster.sourceIndex(count: 0, step: h, periodSlots: weekSlots)
+            // Origins with a known target inside the window: o + h < to.
+            z.withUnsafeBufferPointer { zp in
+            g.withUnsafeBufferPointer { gp in
+            target.withUnsafeBufferPointer { tp in
+            a.withUnsafeMutableBufferPointer { ap in
+            by.withUnsafeMutableBufferPointer { bp in
+            r.withUnsafeMutableBufferPointer { rp in
+                for i in 0..<max(0, m - h) {
+                    let o = from + i
+                    let y = tp[o + h]
+                    guard y.isFinite else { continue }
+                    let level = max(y, floor)
+                    let wi = 1 / (level * level)
+                    wsum += wi
+                    used += 1
+                    rp[0] = 1
+                    for j in 0..<ds { rp[j + 1] = zp[i * ds + j] }
+                    rp[ds + 1] = gp[max(0, o + cDay)]
+                    rp[ds + 2] = gp[max(0, o + cWeek)]
+                    for j in 0..<full {
+                        let wr = wi * rp[j]
+                        bp[j] += wr * y
+                        let row = j * full
+                        for k in 0...j { ap[row + k] += wr * rp[k] }
+                    }
+                }
+            }}}}}}
+            guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue }
+            // Normalise the weights to mean 1 over the rows used, so λ is per row.
+            let count = Double(used)
+            let norm = count / wsum
+            for k in 0..<(full * full) { a[k] *= norm }
+            for k in 0..<full { by[k] *= norm }
+            for j in 0..<full { for k in 0..<j { a[k * full + j] = a[j * full + k] } }
+            for j in 1..<full { a[j * full + j] += lambda * count }
+            guard let l = try? RidgeRegression.cholesky(a, dimension: full) else {
+                coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue
+            }
+            let beta = RidgeRegression.solve(cholesky: l, dimension: full, by)
+            intercepts[h] = beta[0]
+            coefficients[h] = Array(beta[1...])
+        }
+        return Fit(means: means, scales: scales, intercepts: intercepts, coefficients: coefficients)
+    }
+}

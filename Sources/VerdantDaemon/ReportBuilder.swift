@@ -1,0 +1,192 @@
+import Foundation
+import VerdantCore
+import VerdantStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Gathers a report from the store: finished jobs with their summaries and provenance, node energy
+/// per zone and the node timeline from rollups plus the raw tail, all priced by one intensity series.
+public enum ReportBuilder {
+    /// What to build.
+    public struct Query: Sendable {
+        public var since: Date?
+        public var until: Date?
+        public var by: ReportGrouping
+        /// Include the node timeline (the HTML report's charts).
+        public var timeline: Bool
+        public init(since: Date?, until: Date?, by: ReportGrouping, timeline: Bool) {
+            self.since = since
+            self.until = until
+            self.by = by
+            self.timeline = timeline
+        }
+    }
+
+    /// Builds the report.
+    /// - Parameters:
+    ///   - series: the intensity series that priced the jobs (counterfactuals and zone carbon use it too).
+    ///   - zone: the grid zone, for stored forecasts.
+    ///   - now: the daemon's clock; an open `until` ends here.
+    ///   - visible: which jobs the caller may see.
+    /// - Throws: `DatabaseError`.
+    public static func build(database db: VerdantDatabase, series: IntensitySeries, zone: String, query q: Query, now: Date,
+                             visible: (Job) -> Bool) throws -> EnergyReport {
+        let jobs = try db.jobs().filter { $0.state.isFinal && visible($0) }
+        let summaries = try db.jobSummaries()
+        let provenance = try db.jobIntensities()
+        let unsummarised = jobs.compactMap(\.id).filter { summaries[$0] == nil }
+        let splits = try db.intervalSplits(jobIDs: unsummarised)
+        // Executor slurm: where each job ran (cluster, Slurm job id).
+        let slurm = try db.slurmJobs(jobIDs: jobs.compactMap(\.id))
+        var users: [UInt32: String] = [:]
+        let inputs: [ReportJobInput] = jobs.map { j in
+            let id = j.id ?? -1
+            let user = users[j.uid] ?? userName(uid: j.uid)
+            users[j.uid] = user
+            var i = ReportJobInput(job: j, userName: user, intensitySource: provenance[id]?.planSource,
+                                   intensityKind: provenance[id]?.kind,
+                                   placement: slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
+            if let s = summaries[id] {
+                i.measuredSeconds = s.measuredSeconds
+                i.estimatedSeconds = s.estimatedSeconds
+                i.missingSeconds = s.missingSeconds
+                i.counterfactualCarbon = s.counterfactualCarbon.map(CarbonGrams.init)
+            } else {
+                if let s = splits[id], let a = j.startedAt, let b = j.endedAt {
+                    let run = max(0, b.timeIntervalSince(a))
+                    i.measuredSeconds = s.measured
+                    i.estimatedSeconds = s.estimated
+                    i.missingSeconds = s.missing + max(0, run - (s.measured + s.estimated + s.missing))
+                }
+                i.counterfactualCarbon = counterfactual(j, series: series)
+            }
+            return i
+        }
+        var zones: [ReportZoneInput] = []
+        var timeline: [ReportTimelinePoint] = []
+        if q.by == .zone || q.timeline, let range = try db.energyTimeRange() {
+            let from = max(q.since ?? range.first, range.first)
+            let to = min(q.until ?? now, max(range.last, from))
+            if to > from {
+                if q.by == .zone { zones = try zoneInputs(db: db, series: series, from: from, to: to) }
+                if q.timeline { timeline = try timelinePoints(db: db, series: series, zone: zone, from: from, to: to) }
+            }
+        }
+        return EnergyReport(jobs: inputs, zones: zones, timeline: timeline, by: q.by, since: q.since, until: q.until)
+    }
+
+    /// The job's energy priced by `series` over its run length starting at submission, as if it had not
+    /// waited (gCO2eq); `nil` without energy or times.
+    public static func counterfactual(_ j: Job, series: IntensitySeries) -> CarbonGrams? {
+        guard let e = j.energy, let a = j.startedAt, let b = j.endedAt else { return nil }
+        let run = max(0, b.timeIntervalSince(a))
+        let intensity = series.meanIntensity(from: j.submittedAt, to: j.submittedAt.addingTimeInterval(run))
+        return CarbonGrams(energy: e, intensity: intensity)
+    }
+
+    static func zoneInputs(db: VerdantDatabase, series: IntensitySeries, from: Date, to: Date) throws -> [ReportZoneInput] {
+        var byZone: [String: ReportZoneInput] = [:]
+        for p in try db.energyPieces(from: from, to: to) {
+            var z = byZone[p.zone] ?? ReportZoneInput(zone: p.zone, source: EnergySource(rawValue: p.source) ?? .unavailable,
+                                                      energy: nil, okSeconds: 0, missingSeconds: 0, busyCPUSeconds: 0, carbon: nil)
+            if let e = p.energyJoules {
+                z.energy = (z.energy ?? .zero) + EnergyJoules(e)
+                let i = series.meanIntensity(from: p.start, to: p.start.addingTimeInterval(p.seconds))
+                z.carbon = (z.carbon ?? .zero) + CarbonGrams(energy: EnergyJoules(e), intensity: i)
+            }
+            z.okSeconds += p.okSeconds
+            z.missingSeconds += p.missingSeconds
+            z.busyCPUSeconds += p.busyCPUSeconds
+            byZone[p.zone] = z
+        }
+        return byZone.values.sorted { $0.zone < $1.zone }
+    }
+
+    /// Whether a zone counts in the node total: `cpu-estimate` and top-level powercap zones
+    /// (`intel-rapl:0`); sub-zones (`intel-rapl:0:0`, core and DRAM) are inside their package.
+    static func isTopLevel(_ zone: String) -> Bool {
+        zone == "cpu-estimate" || zone.split(separator: ":").count <= 2
+    }
+
+    /// The bucket length of a timeline: the first of 1 min … 1 week giving at most 400 buckets.
+    static func bucketSeconds(span: Double) -> Double {
+        let choices: [Double] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400]
+        for b in choices where span / b <= 400 { return b }
+        return 7 * 86400
+    }
+
+    static func timelinePoints(db: VerdantDatabase, series: IntensitySeries, zone: String, from: Date, to: Date) throws -> [ReportTimelinePoint] {
+        let b = bucketSeconds(span: to.timeIntervalSince(from))
+        let t0 = floor(from.timeIntervalSince1970 / b) * b
+        let n = Int(ceil((to.timeIntervalSince1970 - t0) / b))
+        guard n > 0 else { return [] }
+        var energy = [Double?](repeating: nil, count: n)
+        var covered = [Double](repeating: 0, count: n)
+        // Seconds are per zone; the node's covered time is that of its best-covered zone.
+        var zoneIndex: [String: Int] = [:]
+        var coveredByZone: [[Double]] = []
+        for p in try db.energyPieces(from: from, to: to, coarsest: b >= 3600 ? 3600 : 60) where isTopLevel(p.zone) {
+            // A piece longer than a bucket (a long sample interval) is spread over the buckets it
+            // overlaps, in proportion to the overlap.
+            let a = p.start.timeIntervalSince1970, z = a + max(p.seconds, 1e-9)
+            let zi: Int
+            if let i = zoneIndex[p.zone] { zi = i } else {
+                zi = coveredByZone.count
+                zoneIndex[p.zone] = zi
+                coveredByZone.append([Double](repeating: 0, count: n))
+            }
+            var k = max(0, Int(floor((a - t0) / b)))
+            while k < n {
+                let lo = t0 + Double(k) * b, hi = lo + b
+                if lo >= z { break }
+                let share = (min(z, hi) - max(a, lo)) / (z - a)
+                if share > 0 {
+                    if let e = p.energyJoules { energy[k] = (energy[k] ?? 0) + e * share }
+                    coveredByZone[zi][k] += p.okSeconds * share
+                }
+                k += 1
+            }
+        }
+        for c in coveredByZone { for k in 0..<n { covered[k] = max(covered[k], c[k]) } }
+        // The newest forecast issued for each slot, where any is stored.
+        var forecasts: [IntensitySlot] = []
+        var seen = Set<Date>()
+        for s in try db.slots(zone: zone, from: from, to: to, forecasts: true) where !seen.contains(s.start) {
+            seen.insert(s.start)
+            forecasts.append(s)
+        }
+        var fi = 0
+        return (0..<n).map { k in
+            let start = Date(timeIntervalSince1970: t0 + Double(k) * b)
+            let end = start.addingTimeInterval(b)
+            var forecast: Double?
+            var sum = 0.0, w = 0.0
+            while fi < forecasts.count, forecasts[fi].end <= start { fi += 1 }
+            var j = fi
+            while j < forecasts.count, forecasts[j].start < end {
+                let s = forecasts[j]
+                if let v = s.value?.gramsPerKWh {
+                    let overlap = min(end, s.end).timeIntervalSince(max(start, s.start))
+                    if overlap > 0 { sum += v * overlap; w += overlap }
+                }
+                j += 1
+            }
+            if w > 0 { forecast = sum / w }
+            return ReportTimelinePoint(start: start, seconds: b, energyJoules: energy[k], coveredSeconds: covered[k],
+                                       intensityGramsPerKWh: series.meanIntensity(from: start, to: end).gramsPerKWh,
+                                       forecastGramsPerKWh: forecast)
+        }
+    }
+
+    /// The login name of `uid` (getpwuid_r), else `uid <n>`.
+    static func userName(uid: UInt32) -> String {
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil, let name = pwd.pw_name {
+            return String(cString: name)
+        }
+        return "uid \(uid)"
+    }
+}

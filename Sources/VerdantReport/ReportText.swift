@@ -1,0 +1,113 @@
+import Foundation
+import VerdantCore
+
+/// Plain renderings of an `EnergyReport`: the 80-column table and CSV. Pure: strings in, strings out.
+public enum ReportText {
+    /// A number in at most about 8 characters: 0 decimals from 1000, 1 from 10, 2 from 0.01, else
+    /// scientific (`1.2e-05`), so a column of mixed magnitudes still aligns on the right.
+    public static func compact(_ v: Double) -> String {
+        let a = abs(v)
+        if a == 0 { return "0" }
+        if a >= 1e7 { return String(format: "%.2e", v) }
+        if a >= 1000 { return String(format: "%.0f", v) }
+        if a >= 10 { return String(format: "%.1f", v) }
+        if a >= 0.01 { return String(format: "%.2f", v) }
+        return String(format: "%.1e", v)
+    }
+
+    static func opt(_ v: Double?, _ f: (Double) -> String = compact) -> String { v.map(f) ?? "n/a" }
+
+    static func cell(_ s: String, max: Int) -> String {
+        let clean = String(s.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : Character($0) })
+        return clean.count <= max ? clean : String(clean.prefix(max - 1)) + "…"
+    }
+
+    /// The table for people: one line per row and a TOTAL line, at most 80 columns, numbers right-aligned,
+    /// `n/a` where there is no value. Energy is in kWh when the total reaches 1 kWh, else in J.
+    public static func table(_ r: EnergyReport) -> String {
+        let rows = r.rows + [r.total]
+        if r.rows.isEmpty { return r.by == .zone ? "no energy samples in this range" : "no finished jobs in this range" }
+        let inKWh = (r.total.energyJoules ?? 0) >= 3_600_000
+        let keyTitle = r.by.rawValue.uppercased()
+        let header = [keyTitle, "JOBS", inKWh ? "kWh" : "J", "W", "gCO2", "g/kWh", "MEAS%", "ERR%", "SAVED g", "DELAY h"]
+        let body = rows.map { row -> [String] in
+            [cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
+             opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { String(format: "%.0f", $0) },
+             opt(row.measuredShare) { String(format: "%.0f", $0 * 100) },
+             opt(row.energyErrorPercent) { String(format: "%+.0f", $0) },
+             opt(row.carbonSavedGrams), opt(row.delaySeconds) { compact($0 / 3600) }]
+        }
+        var widths = header.map(\.count)
+        for b in body { for (i, c) in b.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return i == 0 ? c + pad : pad + c
+            }.joined(separator: " ")
+        }
+        var out = [line(header)]
+        out += body.dropLast().map(line)
+        out.append(String(repeating: "-", count: min(80, widths.reduce(0, +) + widths.count - 1)))
+        out.append(line(body.last!))
+        let sources = Set(r.rows.compactMap(\.intensitySource)).sorted()
+        let kinds = Set(r.rows.compactMap(\.intensityKind)).sorted()
+        var notes = "n/a: nothing measured. MEAS%: share of run time measured; ERR%: energy vs predicted; SAVED: vs start at submission."
+        if !sources.isEmpty { notes += "\nintensity: \(sources.joined(separator: ", "))" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))") }
+        return out.joined(separator: "\n") + "\n" + wrap(notes, width: 80) + "\n" + wrap(predictorLine(r.predictor), width: 80)
+    }
+
+    /// The report's predictor section (issue 5): MAPE of energy and duration over the last succeeded jobs.
+    public static func predictorLine(_ p: PredictorAccuracy) -> String {
+        guard p.jobs > 0 else { return "predictor: no succeeded job with a measured energy and duration in this range" }
+        return "predictor: MAPE energy \(opt(p.energyMAPEPercent)) %, duration \(opt(p.durationMAPEPercent)) % over the last \(p.jobs) succeeded job(s) (window \(p.window))"
+    }
+
+    static func wrap(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { para -> String in
+            var lines: [String] = [], cur = ""
+            for w in para.split(separator: " ") {
+                if !cur.isEmpty && cur.count + 1 + w.count > width { lines.append(cur); cur = "" }
+                cur += (cur.isEmpty ? "" : " ") + w
+            }
+            lines.append(cur)
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// The CSV columns of every grouping; `--by job` adds the job's own columns after `key`.
+    public static let csvColumns = ["key", "jobs", "duration_s", "energy_j", "energy_kwh", "mean_power_w", "cpu_s", "carbon_g",
+                                    "intensity_g_per_kwh", "intensity_source", "intensity_kind", "measured_share", "estimated_share",
+                                    "missing_share", "predicted_energy_j", "energy_error_j", "energy_error_pct",
+                                    "counterfactual_carbon_g", "carbon_saved_g", "delay_s"]
+    public static let csvJobColumns = ["name", "kind", "state", "user", "submitted_at", "started_at", "ended_at", "energy_source"]
+
+    /// CSV (RFC 4180) with units in the column names, one line per row and a last line keyed `TOTAL`;
+    /// empty cells where there is no value (never 0).
+    public static func csv(_ r: EnergyReport) -> String {
+        let byJob = r.by == .job
+        var header = csvColumns
+        if byJob { header.insert(contentsOf: csvJobColumns, at: 1) }
+        var out = header.joined(separator: ",") + "\n"
+        func n(_ v: Double?) -> String { v.map { String($0) } ?? "" }
+        func t(_ s: String?) -> String {
+            guard let s else { return "" }
+            return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        let jobsByKey = Dictionary(uniqueKeysWithValues: r.jobs.map { (String($0.id), $0) })
+        for row in r.rows + [r.total] {
+            var cells = [t(row.key), String(row.jobs), n(row.durationSeconds), n(row.energyJoules), n(row.energyKWh), n(row.meanPowerWatts),
+                         n(row.cpuSeconds), n(row.carbonGrams), n(row.intensityGramsPerKWh), t(row.intensitySource), t(row.intensityKind),
+                         n(row.measuredShare), n(row.estimatedShare), n(row.missingShare), n(row.predictedEnergyJoules),
+                         n(row.energyErrorJoules), n(row.energyErrorPercent), n(row.counterfactualCarbonGrams),
+                         n(row.carbonSavedGrams), n(row.delaySeconds)]
+            if byJob {
+                let j = row.key == "TOTAL" ? nil : jobsByKey[row.key]
+                cells.insert(contentsOf: [t(j?.name), t(j?.kind.rawValue), t(j?.state.rawValue), t(j?.user),
+                                          j.map { ISO8601.string($0.submittedAt) } ?? "", j?.startedAt.map(ISO8601.string) ?? "",
+                                          j?.endedAt.map(ISO8601.string) ?? "", t(j?.energySource.rawValue)], at: 1)
+            }
+            out += cells.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}

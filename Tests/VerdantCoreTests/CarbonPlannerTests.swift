@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+@testable import VerdantCore
+
+@Suite struct CarbonPlannerTests {
+    /// 10:00Z: the forecast's first slot, and "now".
+    let origin = ISO8601.parse("2024-03-04T10:00:00Z")!
+    let hour = 3600.0
+
+    /// 48 h of half-hour slots at 200 g/kWh, the last two at 50.
+    var cheapAtTheEnd: ForecastGrid {
+        ForecastGrid(origin: origin, slotSeconds: 1800,
+                     intensityGramsPerKWh: (0..<96).map { $0 >= 94 ? 50 : 200 })
+    }
+
+    @Test func jobWithoutDeadlineStartsAtTheLastStartInsideTheData() {
+        var planner = CarbonPlanner(grid: cheapAtTheEnd)
+        let job = PlannerJob(id: 1, earliestStart: origin, deadline: nil, durationSeconds: 3 * hour, powerWatts: 1000)
+        let plan = planner.add(job)
+        // Data ends at 10:00Z two days on; 3 h before is 07:00Z of the last day.
+        #expect(plan.start == ISO8601.parse("2024-03-06T07:00:00Z")!)
+        #expect(plan.latestStart == plan.start)
+        #expect(plan.reason == .cheapest)
+        // 4 slots at 200 and 2 at 50, each 0.5 kWh: (4·200 + 2·50)·0.5 = 450 g; run now 6·200·0.5 = 600 g.
+        #expect(abs(plan.predictedCarbonGrams! - 450) < 1e-9)
+        #expect(abs(plan.runNowCarbonGrams! - 600) < 1e-9)
+    }
+
+    @Test func deadlineBeforeTheCheapSlotsStartsAtTheEarliestEqualCostStart() {
+        var planner = CarbonPlanner(grid: cheapAtTheEnd)
+        let deadline = ISO8601.parse("2024-03-06T06:00:00Z")!
+        let job = PlannerJob(id: 1, earliestStart: origin.addingTimeInterval(600), deadline: deadline,
+                             durationSeconds: 3 * hour, powerWatts: 1000)
+        let plan = planner.add(job)
+        #expect(plan.start == origin.addingTimeInterval(600))
+        #expect(plan.latestStart == ISO8601.parse("2024-03-06T03:00:00Z")!)
+        #expect(plan.runs == [DateInterval(start: origin.addingTimeInterval(600), duration: 3 * hour)])
+    }
+
+    @Test func deadlineThatCannotBeMetInsideTheDataRunsAtItsLatestStartAndIsFlagged() {
+        // Data: 4 h. The job (3 h) may start from 5 h on, deadline 12 h: no window has data.
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: Array(repeating: 100, count: 8))
+        var planner = CarbonPlanner(grid: grid)
+        let job = PlannerJob(id: 7, earliestStart: origin.addingTimeInterval(5 * hour),
+                             deadline: origin.addingTimeInterval(12 * hour), durationSeconds: 3 * hour,
+                             durationUncertaintySeconds: 600, powerWatts: 100)
+        let plan = planner.add(job)
+        // Latest start = 12 h − 3 h − 2·600 s = 8 h 40 min.
+        #expect(plan.start == origin.addingTimeInterval(8 * hour + 40 * 60))
+        #expect(plan.reason == .noForecast)
+        #expect(plan.outsideData)
+        #expect(plan.predictedCarbonGrams == nil)
+    }
+
+    @Test func threeTwoCoreJobsOnAFourCoreNodeNeverExceedFourCores() {
+        // Cheapest 2 h in the middle: every job wants it, only two fit at once.
+        let values: [Double] = (0..<48).map { (20..<24).contains($0) ? 50 : 300 }
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: values)
+        let capacity = NodeCapacity(cores: 4, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 10)
+        var planner = CarbonPlanner(grid: grid, capacity: capacity)
+        let jobs = (1...3).map {
+            PlannerJob(id: Int64($0), earliestStart: origin, deadline: origin.addingTimeInterval(24 * hour),
+                       durationSeconds: 2 * hour, powerWatts: 200, demand: JobDemand(cores: 2))
+        }
+        let plans = planner.planAll(jobs)
+        // Check every instant where a run starts or ends (the load is constant between them).
+        let edges = Set(plans.flatMap { $0.runs.flatMap { [$0.start, $0.end] } })
+        for t in edges {
+            let cores = plans.filter { p in p.runs.contains { $0.start <= t && t < $0.end } }.count * 2
+            #expect(cores <= 4, "\(cores) cores in use at \(t)")
+        }
+        #expect(plans.filter { $0.start == origin.addingTimeInterval(10 * hour) }.count == 2)
+        let third = plans.first { $0.start != origin.addingTimeInterval(10 * hour) }!
+        #expect(third.reason == .capacityBound)
+        // Slots 20–23 are full (4 cores), so the third gets 4 slots at 300, each 0.1 kWh (200 W × 0.5 h),
+        // and of those equal-cost windows the earliest: now.
+        #expect(third.start == origin)
+        #expect(abs(third.predictedCarbonGrams! - 4 * 300 * 0.1) < 1e-9)
+        for p in plans { #expect(p.start <= p.latestStart) }
+    }
+
+    @Test func interruptibleRunsAddUpToTheDurationBeforeTheDeadline() {
+        // Two cheap islands; a 2 h interruptible job takes both (4 slots), not a contiguous window.
+        var values = [Double](repeating: 300, count: 48)
+        values[6] = 40; values[7] = 40; values[30] = 60; values[31] = 60; values[40] = 10
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: values)
+        var planner = CarbonPlanner(grid: grid)
+        let deadline = origin.addingTimeInterval(20 * hour)   // slot 40 lies after it
+        let job = PlannerJob(id: 3, earliestStart: origin, deadline: deadline, durationSeconds: 2 * hour,
+                             powerWatts: 1000, interruptible: true)
+        let plan = planner.add(job)
+        #expect(plan.runs == [DateInterval(start: origin.addingTimeInterval(3 * hour), duration: hour),
+                              DateInterval(start: origin.addingTimeInterval(15 * hour), duration: hour)])
+        #expect(plan.runs.reduce(0) { $0 + $1.duration } == 2 * hour)
+        #expect(plan.runs.allSatisfy { $0.end <= deadline })
+        #expect(abs(plan.predictedCarbonGrams! - (40 + 40 + 60 + 60) * 0.5) < 1e-9)
+    }
+
+    @Test func replanningWithRandomForecastsNeverPassesTheLatestStart() {
+        var rng = SeededGenerator(seed: 42)
+        let jobs: [PlannerJob] = (0..<40).map { i in
+            let e = origin.addingTimeInterval(Double(rng.next() % 24) * 1800)
+            let d = Double(1 + rng.next() % 12) * 1800
+            let slack = Double(rng.next() % 40) * 1800
+            return PlannerJob(id: Int64(i), earliestStart: e, deadline: e.addingTimeInterval(d + slack),
+                              durationSeconds: d, durationUncertaintySeconds: Double(rng.next() % 600),
+                              powerWatts: 100, interruptible: i % 3 == 0, demand: JobDemand(cores: 1))
+        }
+        let capacity = NodeCapacity(cores: 8, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 6)
+        var previous: [Int64: SlotPlan] = [:]
+        var changed = 0
+        for round in 0..<1000 {
+            let values: [Double?] = (0..<96).map { _ in Double(50 + rng.next() % 400) }
+            var planner = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: values),
+                                        capacity: capacity)
+            let plans = planner.replan(jobs, previous: previous)
+            for (job, plan) in zip(jobs, plans) {
+                let latest = job.deadline!.addingTimeInterval(-job.durationSeconds - 2 * job.durationUncertaintySeconds)
+                #expect(plan.start <= max(latest, job.earliestStart), "round \(round) job \(job.id)")
+                #expect(plan.start >= job.earliestStart)
+                #expect(abs(plan.runs.reduce(0) { $0 + $1.duration } - job.durationSeconds) < 1e-6)
+                if round > 0, previous[job.id] != plan { changed += 1 }
+            }
+            previous = Dictionary(uniqueKeysWithValues: plans.map { ($0.jobID, $0) })
+        }
+        #expect(changed > 0)   // the forecasts do move plans, so the check above is not vacuous
+    }
+
+    @Test func replanningKeepsAPlanWhenTheNewOneSavesLessThanTheThreshold() {
+        let base: [Double?] = (0..<48).map { $0 == 10 ? 100 : 200 }
+        var planner = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: base))
+        let job = PlannerJob(id: 1, earliestStart: origin, deadline: origin.addingTimeInterval(24 * hour),
+                             durationSeconds: 1800, powerWatts: 1000)
+        let first = planner.add(job)
+        #expect(first.start == origin.addingTimeInterval(5 * hour))
+        // New forecast: slot 20 at 99 (1 % cheaper than slot 10 at 100): below the 2 % threshold, kept.
+        var nudged = base; nudged[20] = 99
+        var p2 = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: nudged))
+        #expect(p2.replan([job], previous: [1: first])[0].start == first.start)
+        // Slot 20 at 90 (10 % cheaper): moved.
+        nudged[20] = 90
+        var p3 = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: nudged))
+        #expect(p3.replan([job], previous: [1: first])[0].start == origin.addingTimeInterval(10 * hour))
+    }
+
+    @Test func hedgingAvoidsAnUncertainCheapSlot() {
+        // Slot 4: point 100, upper 400; slot 8: point 120, upper 130. λ = 0 takes slot 4, λ = 0.5 slot 8.
+        var point = [Double?](repeating: 300, count: 12); point[4] = 100; point[8] = 120
+        var upper = point; upper[4] = 400; upper[8] = 130
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: point, upperGramsPerKWh: upper)
+        let job = PlannerJob(id: 1, earliestStart: origin, deadline: origin.addingTimeInterval(6 * hour), durationSeconds: 1800, powerWatts: 10)
+        var plain = CarbonPlanner(grid: grid)
+        #expect(plain.add(job).start == origin.addingTimeInterval(2 * hour))
+        var hedged = CarbonPlanner(grid: grid, settings: PlannerSettings(hedge: 0.5))
+        #expect(hedged.add(job).start == origin.addingTimeInterval(4 * hour))
+    }
+}
+
