@@ -44,6 +44,7 @@ let package = Package(
             "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
+        .target(name: "VerdantSlurm", dependencies: ["VerdantCore"]),
         .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
@@ -62,6 +63,7 @@ let package = Package(
             dependencies: [
                 "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
                 "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders", "VerdantMetrics", "VerdantReport",
+                "VerdantSlurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +90,10 @@ let package = Package(
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantExecutorTests", dependencies: ["VerdantExecutor", "VerdantCore"]),
         .testTarget(name: "VerdantSystemdTests", dependencies: ["VerdantSystemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "VerdantSlurmTests", dependencies: [
+            "VerdantSlurm", "VerdantCore", "VerdantDaemon", "VerdantStore", "VerdantAPI",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
             "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",

@@ -33,7 +33,8 @@ public struct SubmitRequest: Codable, Sendable {
     public var workingDirectory: String
     public var environment: [String]
     /// Cores and GPUs the job asks for (`--cores`, `--gpus`); checked against the per-job limits. GPUs are
-    /// given to the job through `CUDA_VISIBLE_DEVICES`; `nil` = none.
+    /// given to the job through `CUDA_VISIBLE_DEVICES`; `nil` = none. Executor `slurm`: `cores` is
+    /// `sbatch --cpus-per-task`, `gpus` is `--gres=gpu:N`.
     public var cores: Int?
     public var gpus: Int?
     /// Never sent by `verdant`: the job's user is the caller's `SO_PEERCRED` identity. A request that
@@ -44,18 +45,27 @@ public struct SubmitRequest: Codable, Sendable {
     /// Declared size fields (`--size epochs=10`): name → number > 0; absent or `null` = none.
     public var sizes: [String: Double]?
 
+    /// Cluster resources (executor `slurm`; ignored by the local executors): `--partition` and
+    /// `--mem` (Slurm's syntax: a number with an optional K/M/G/T suffix, M by default). Absent
+    /// from older clients.
+    public var partition: String?
+    public var memory: String?
+
     enum CodingKeys: String, CodingKey {
-        case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes
+        case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes, partition
+        case memory = "mem"
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
 
     public init(name: String?, kind: String?, deadline: String?, expectedDuration: String?, command: [String],
                 workingDirectory: String, environment: [String], cores: Int? = nil, gpus: Int? = nil,
-                sizes: [String: Double]? = nil) {
+                sizes: [String: Double]? = nil, partition: String? = nil, memory: String? = nil) {
         self.cores = cores
         self.gpus = gpus
         self.sizes = sizes
+        self.partition = partition
+        self.memory = memory
         self.name = name
         self.kind = kind
         self.deadline = deadline
@@ -120,8 +130,21 @@ public struct JobView: Codable, Sendable, Hashable {
     public var energyErrorPercent: Double?
     public var durationErrorPercent: Double?
 
+    /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
+    /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
+    /// `UNSUBMITTED`…); all `null` for local jobs.
+    public var cluster: String?
+    public var slurmJobID: Int64?
+    public var slurmState: String?
+    /// What `energy_j` covers when it is not the job's own: for Slurm's `ConsumedEnergyRaw`, the
+    /// job's nodes (node level; the job's own only when it had them exclusively). `null` otherwise.
+    public var energyScope: String?
+
     enum CodingKeys: String, CodingKey {
-        case sizes
+        case sizes, cluster
+        case slurmJobID = "slurm_job_id"
+        case slurmState = "slurm_state"
+        case energyScope = "energy_scope"
         case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
         case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
         case predictionBasis = "prediction_basis"
@@ -230,6 +253,10 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(intensitySource, forKey: .intensitySource)
         try c.encode(intensityKind, forKey: .intensityKind)
         try c.encode(intensityFilledSeconds, forKey: .intensityFilledSeconds)
+        try c.encode(cluster, forKey: .cluster)
+        try c.encode(slurmJobID, forKey: .slurmJobID)
+        try c.encode(slurmState, forKey: .slurmState)
+        try c.encode(energyScope, forKey: .energyScope)
         try c.encode(sizes, forKey: .sizes)
         try c.encode(expectedDurationUncertaintySeconds, forKey: .expectedDurationUncertaintySeconds)
         try c.encode(expectedEnergyUncertaintyJoules, forKey: .expectedEnergyUncertaintyJoules)
@@ -289,9 +316,13 @@ public struct StatusView: Codable, Sendable, Hashable {
     public var sources: [SourceStatus]
     /// Signal kind the plans use now: `average` or `marginal` (absent from older daemons).
     public var intensityKind: String?
+    /// Executor `slurm`: the cluster, whether it answers (and since when not, and why), and how many
+    /// jobs wait in Verdant's queue for it. `null` for the local executor.
+    public var executorStatus: String?
 
     enum CodingKeys: String, CodingKey {
         case now, version, sensors, intensity, queued, running, samples, cgroup, sources, executor
+        case executorStatus = "executor_status"
         case intensityKind = "intensity_kind"
         case replaySpeed = "replay_speed"
         case stateDirectory = "state_dir"

@@ -34,11 +34,18 @@ enum Tables {
 
     static func jobs(_ jobs: [JobView]) -> String {
         if jobs.isEmpty { return "no jobs" }
-        return render(["ID", "NAME", "STATE", "PLANNED START", "DEADLINE", "PRED g", "NOW g"],
+        return render(["ID", "NAME", "STATE", "WHERE", "PLANNED START", "DEADLINE", "PRED g", "NOW g"],
                       jobs.map { j in
-                          [String(j.id), cell(j.name, max: 16), j.state, shortTime(j.plannedStart), shortTime(j.deadline),
+                          [String(j.id), cell(j.name, max: 16), j.state, placement(cluster: j.cluster, slurmJobID: j.slurmJobID),
+                           shortTime(j.plannedStart), shortTime(j.deadline),
                            number(j.predictedCarbonGrams, digits: 2), number(j.runNowCarbonGrams, digits: 2)]
-                      }, numeric: [0, 5, 6])
+                      }, numeric: [0, 6, 7])
+    }
+
+    /// Where a job runs: `local`, or `<cluster>/<slurm job id>` (`<cluster>/-` before Slurm has it).
+    static func placement(cluster: String?, slurmJobID: Int64?) -> String {
+        guard let cluster else { return "local" }
+        return "\(cell(cluster, max: 16))/\(slurmJobID.map(String.init) ?? "-")"
     }
 
     static func detail(_ j: JobView) -> String {
@@ -62,6 +69,10 @@ enum Tables {
             lines.append("energy:          \(opt(j.energyJoules, digits: 2)) J (\(j.energySource)), CPU \(opt(j.cpuSeconds, digits: 2)) s")
             lines.append("carbon:          \(opt(j.carbonGrams, digits: 4)) gCO2eq")
         }
+        if let c = j.cluster {
+            lines.append("slurm:           cluster \(c), job \(j.slurmJobID.map(String.init) ?? "not submitted yet"), state \(j.slurmState ?? "-")")
+        }
+        if let scope = j.energyScope { lines.append("energy scope:    \(scope)") }
         if j.energyErrorPercent != nil || j.durationErrorPercent != nil {
             lines.append("prediction error: energy \(signedPercent(j.energyErrorPercent)), duration \(signedPercent(j.durationErrorPercent))"
                          + " (measured \(j.durationSeconds.map { DurationSyntax.format(seconds: $0) } ?? "n/a"), \(opt(j.energyJoules, digits: 2)) J)")

@@ -69,6 +69,10 @@ struct Submit: AsyncParsableCommand {
                                discussion: "Earlier runs with the same name, kind, command and size names predict its energy and duration, scaled with the product of the sizes.",
                                valueName: "name=value"))
     var size: [String] = []
+    @Option(help: "Slurm partition (executor slurm; default: the cluster's default partition).")
+    var partition: String?
+    @Option(help: "Memory for the job in Slurm's syntax, e.g. 4G or 500M (executor slurm: sbatch --mem).")
+    var mem: String?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -110,9 +114,18 @@ struct Submit: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
         let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
-                                    environment: env, cores: cores, gpus: gpus, sizes: try sizes())
+                                    environment: env, cores: cores, gpus: gpus, sizes: try sizes(),
+                                    partition: partition, memory: mem)
         let job = try await withDaemon { try await global.client.submit(request) }
-        if json { try printJSON(job) } else { print(job.id) }
+        if json {
+            try printJSON(job)
+        } else {
+            print(job.id)
+            // A job the cluster refused or could not take yet: say so (the id is still printed first).
+            if job.slurmState == "REFUSED" || job.slurmState == "UNSUBMITTED", let r = job.reason {
+                FileHandle.standardError.write(Data("verdant: job \(job.id): \(r)\n".utf8))
+            }
+        }
     }
 }
 
@@ -193,6 +206,7 @@ struct Status: AsyncParsableCommand {
             intensity:  \(Tables.number(s.intensity)) gCO2eq/kWh, zone \(s.intensityZone), from \(s.intensitySource)\(s.intensityKind.map { " [\($0) signal]" } ?? "")\(s.intensityIsFallback && !s.intensitySource.hasPrefix("static") ? " (fallback: no point covers now)" : "")
             jobs:       \(s.queued) queued, \(s.running) running; \(s.samples) energy samples stored
             """)
+        if let e = s.executorStatus { print("executor:   \(e)") }
     }
 }
 

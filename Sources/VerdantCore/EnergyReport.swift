@@ -32,10 +32,13 @@ public struct ReportJobInput: Sendable, Hashable {
     /// The counterfactual: the job's energy priced by the same intensity series over the same run
     /// length starting at submission (gCO2eq); `nil` when the job has no energy.
     public var counterfactualCarbon: CarbonGrams?
+    /// Where it ran when not on this machine: the Slurm cluster and job id (executor `slurm`).
+    public var placement: JobPlacement?
 
     public init(job: Job, userName: String, intensitySource: String? = nil, intensityKind: String? = nil,
                 measuredSeconds: Double? = nil, estimatedSeconds: Double? = nil, missingSeconds: Double? = nil,
-                counterfactualCarbon: CarbonGrams? = nil) {
+                counterfactualCarbon: CarbonGrams? = nil, placement: JobPlacement? = nil) {
+        self.placement = placement
         self.job = job
         self.userName = userName
         self.intensitySource = intensitySource
@@ -333,9 +336,13 @@ public struct ReportJob: Sendable, Hashable, Codable {
     public let runNowCarbon: CarbonGrams
     /// The job's own row (energy, power, shares, error, counterfactual, delay).
     public let row: ReportRow
+    /// Where it ran: the Slurm cluster and job id (executor `slurm`); `nil` for a local job. JSON keys
+    /// `cluster` and `slurm_job_id`, `null` for local jobs.
+    public let placement: JobPlacement?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, kind, state, user, row
+        case id, name, kind, state, user, row, cluster
+        case batchJobID = "slurm_job_id"
         case submittedAt = "submitted_at"
         case startedAt = "started_at"
         case endedAt = "ended_at"
@@ -364,6 +371,31 @@ public struct ReportJob: Sendable, Hashable, Codable {
         predictedCarbon = j.predictedCarbon
         runNowCarbon = j.runNowCarbon
         row = ReportRow(job: i)
+        placement = i.placement
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int64.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(JobKind.self, forKey: .kind)
+        state = try c.decode(JobState.self, forKey: .state)
+        user = try c.decode(String.self, forKey: .user)
+        submittedAt = try c.decode(Date.self, forKey: .submittedAt)
+        startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
+        endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
+        energy = try c.decodeIfPresent(EnergyJoules.self, forKey: .energy)
+        energySource = try c.decode(EnergySource.self, forKey: .energySource)
+        carbon = try c.decodeIfPresent(CarbonGrams.self, forKey: .carbon)
+        cpuSeconds = try c.decodeIfPresent(Double.self, forKey: .cpuSeconds)
+        predictedCarbon = try c.decode(CarbonGrams.self, forKey: .predictedCarbon)
+        runNowCarbon = try c.decode(CarbonGrams.self, forKey: .runNowCarbon)
+        row = try c.decode(ReportRow.self, forKey: .row)
+        if let cluster = try c.decodeIfPresent(String.self, forKey: .cluster) {
+            placement = JobPlacement(cluster: cluster, batchJobID: try c.decodeIfPresent(Int64.self, forKey: .batchJobID))
+        } else {
+            placement = nil
+        }
     }
 
     /// Encodes every key; absent values as `null`, never omitted or 0.
@@ -384,6 +416,21 @@ public struct ReportJob: Sendable, Hashable, Codable {
         try c.encode(predictedCarbon, forKey: .predictedCarbon)
         try c.encode(runNowCarbon, forKey: .runNowCarbon)
         try c.encode(row, forKey: .row)
+        try c.encode(placement?.cluster, forKey: .cluster)
+        try c.encode(placement?.batchJobID, forKey: .batchJobID)
+    }
+}
+
+/// Where a job ran when it was not on this machine: a batch cluster and the job's id there.
+public struct JobPlacement: Sendable, Hashable, Codable {
+    /// The cluster's name (Slurm's `ClusterName`).
+    public var cluster: String
+    /// The batch scheduler's job id; `nil` when the job never reached it (refused, cancelled while waiting).
+    public var batchJobID: Int64?
+
+    public init(cluster: String, batchJobID: Int64?) {
+        self.cluster = cluster
+        self.batchJobID = batchJobID
     }
 }
 

@@ -9,6 +9,7 @@ import VerdantMetrics
 import VerdantSensors
 import VerdantServer
 import VerdantStore
+import VerdantSlurm
 import VerdantSystemd
 #if canImport(Glibc)
 import Glibc
@@ -74,6 +75,9 @@ public enum Daemon {
             .init(service: api),
         ]
         if !c.intensityChain.providers.isEmpty { services.append(.init(service: IntensityService(runtime: runtime))) }
+        if c.executor == "slurm" {
+            services.append(.init(service: BatchFollowService(runtime: runtime, interval: .milliseconds(Int(c.slurmPollIntervalSeconds * 1000)))))
+        }
         if c.debugHungComponent {
             logger.warning("debug: a component that ignores shutdown runs (debug-hung-component)")
             services.append(.init(service: HungComponentService()))
@@ -215,7 +219,8 @@ public enum Daemon {
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
             intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
             learnedModel: learned, gpus: gpus,
-            metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil))
+            metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil,
+            batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {
@@ -233,6 +238,11 @@ public enum Daemon {
         // with the systemd executor, systemd creates the job cgroups.
         func cgroupExecutor() -> ProcessExecutor {
             ProcessExecutor(layout: jobCgroupLayout(configuration: c, logger: logger), instance: stateDirectory)
+        }
+        if c.executor == "slurm" {
+            // Slurm starts the jobs (JobRuntime.batch); the local executor is never asked to launch.
+            logger.notice("job executor: slurm (configured)", metadata: ["executor": "slurm", "slurm_conf": "\(c.slurmConf ?? "default")"])
+            return cgroupExecutor()
         }
         if c.executor == "cgroup" {
             let cgroup = cgroupExecutor()

@@ -26,4 +26,19 @@ public struct DaemonClock: Sendable {
         if let replay { return replay.realSeconds(until: t, fromMonotonicNanos: monotonicNanos()) }
         return max(0, t.timeIntervalSinceNow)
     }
+
+    /// The real instant at which daemon time is `t` (replay: now + (t − trace now) / speed; past
+    /// instants map into the past). Without replay, `t` itself.
+    public func realDate(of t: Date) -> Date {
+        guard let replay else { return t }
+        let nanos = monotonicNanos()
+        return Date().addingTimeInterval(t.timeIntervalSince(replay.traceTime(atMonotonicNanos: nanos)) / replay.speed)
+    }
+
+    /// The daemon time at real instant `r` (the inverse of `realDate(of:)`).
+    public func daemonTime(ofReal r: Date) -> Date {
+        guard let replay else { return r }
+        let nanos = monotonicNanos()
+        return replay.traceTime(atMonotonicNanos: nanos).addingTimeInterval(r.timeIntervalSinceNow * replay.speed)
+    }
 }

@@ -38,7 +38,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     var procRoot: String?
     @Option(name: .customLong("cgroup-root"), help: "Root of the cgroup mounts.")
     var cgroupRoot: String?
-    @Option(name: .customLong("executor"), help: "How jobs run: auto (systemd when the host runs it, else cgroup), systemd, cgroup.")
+    @Option(name: .customLong("executor"), help: "How jobs run: auto (systemd when the host runs it, else cgroup), systemd, cgroup, or slurm (handed to a Slurm cluster; docs/slurm.md).")
     var executor: String?
     @Option(name: .customLong("sample-interval"), help: "Sampler period (e.g. 1s, 0.2s).")
     var sampleInterval: String?
@@ -58,6 +58,10 @@ public struct DaemonCommand: AsyncParsableCommand {
     var metricsAddress: String?
     @Option(name: .customLong("metrics-textfile"), help: "Also write the metrics to this .prom file for node_exporter's textfile collector.")
     var metricsTextfile: String?
+    @Option(name: .customLong("slurm-conf"), help: "The Slurm cluster's slurm.conf (default: SLURM_CONF, else /etc/slurm/slurm.conf).")
+    var slurmConf: String?
+    @Option(name: .customLong("slurm-poll-interval"), help: "How often Slurm jobs are polled (e.g. 5s).")
+    var slurmPollInterval: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
     @OptionGroup var accessOptions: AccessOptions
 
@@ -95,7 +99,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = procRoot { c.procRoot = v }
         if let v = cgroupRoot { c.cgroupRoot = v }
         if let v = executor {
-            guard ["auto", "systemd", "cgroup"].contains(v) else { throw ValidationError("--executor must be auto, systemd or cgroup, got '\(v)'") }
+            guard DaemonConfiguration.executors.contains(v) else { throw ValidationError("--executor must be auto, systemd, cgroup or slurm, got '\(v)'") }
             c.executor = v
         }
         if let v = sampleInterval {
@@ -123,6 +127,11 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = metricsTextfile {
             guard v.hasSuffix(".prom") else { throw ValidationError("--metrics-textfile must end in .prom (node_exporter reads only those)") }
             c.metricsTextfile = v
+        }
+        if let v = slurmConf { c.slurmConf = v }
+        if let v = slurmPollInterval {
+            guard let s = DurationSyntax.parseSeconds(v), s > 0 else { throw ValidationError("--slurm-poll-interval must be a duration such as 5s") }
+            c.slurmPollIntervalSeconds = s
         }
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)

@@ -68,13 +68,23 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var metricsTextfile: String?
     /// How often the forecast model is retrained (`forecast-retrain-interval`, s of daemon time). Default 24 h.
     public var forecastRetrainSeconds: Double = 86400
+    /// The cluster's configuration (`slurm-conf`, given to the clients as `SLURM_CONF`); `nil` =
+    /// `SLURM_CONF` from verdantd's environment, else the clients' default `/etc/slurm/slurm.conf`.
+    public var slurmConf: String?
+    /// How often Slurm jobs are polled with `squeue`/`sacct`, and waiting ones resubmitted
+    /// (`slurm-poll-interval`, s). Default 5 s: one `squeue --json` per poll is light on slurmctld.
+    public var slurmPollIntervalSeconds: Double = 5
+    /// The executors `executor` accepts: `slurm` hands every job to a Slurm cluster at submission
+    /// with `sbatch --begin` (docs/slurm.md).
+    public static let executors = ["auto", "systemd", "cgroup", "slurm"]
 
     /// Every key the file accepts.
     public static let keys = ["state-dir", "intensity-trace", "intensity-zone", "replay-speed", "replay-start",
                               "static-intensity", "powercap-root", "perf-power-root", "proc-root", "cgroup-root", "sample-interval",
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
                               "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
-                              "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval"]
+                              "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval",
+                              "slurm-conf", "slurm-poll-interval"]
         + IntensityChainConfiguration.keys + AccessConfiguration.keys
 
     public init() {}
@@ -133,8 +143,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
             logLevel = v
         }
         if let v = try f.string("executor") {
-            guard ["auto", "systemd", "cgroup"].contains(v) else {
-                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be auto, systemd or cgroup, got '\(v)'")
+            guard Self.executors.contains(v) else {
+                throw ConfigurationError(file: file, line: f.line("executor"), message: "'executor' must be auto, systemd, cgroup or slurm, got '\(v)'")
             }
             executor = v
         }
@@ -161,6 +171,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 throw ConfigurationError(file: file, line: f.line("metrics-textfile"), message: "'metrics-textfile' must end in .prom (node_exporter reads only those), got '\(v)'")
             }
             metricsTextfile = v.isEmpty ? nil : v
+        }
+        if let v = try f.string("slurm-conf") { slurmConf = v.isEmpty ? nil : v }
+        if let v = try f.seconds("slurm-poll-interval") {
+            guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }
+            slurmPollIntervalSeconds = v
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
         try access.apply(f, file: file)

@@ -17,6 +17,8 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         let now = parts.clock.now()
         let previous = selection?.source
         selection = fetch ? await chain.refresh(now: now) : await chain.reselect(now: now)
+        // Executor slurm: jobs Slurm holds pending follow the new forecast (scontrol update StartTime).
+        if parts.batch != nil { await replanBatchJobs() }
         if let s = selection, s.source != previous {
             log.notice("intensity source changed", metadata: ["source": "\(s.source)", "kind": "\(s.kind.rawValue)",
                                                               "previous": "\(previous ?? "none")"])

@@ -43,6 +43,9 @@ public actor JobRuntime: VerdantAPIHandler {
         public var gpus: (any GPUSource)? = nil
         /// Prometheus metrics (issue 8); `nil` = not exported.
         public var metrics: VerdantMetrics? = nil
+        /// Executor `slurm` (issue 9): jobs are handed to this batch scheduler at submission;
+        /// `nil` = the local executor.
+        public var batch: (any BatchScheduler)? = nil
     }
 
     private struct RunningJob {
@@ -80,6 +83,8 @@ public actor JobRuntime: VerdantAPIHandler {
     private var nextDue: Date?
     /// Samples taken since start.
     public private(set) var ticks = 0
+    /// Executor `slurm`: whether the cluster answered last time (JobRuntime+Slurm.swift).
+    var batchHealth = BatchHealth()
 
     public init(parts: Parts) {
         self.parts = parts
@@ -97,7 +102,8 @@ public actor JobRuntime: VerdantAPIHandler {
     /// the intervals stored before the crash. Never silently dropped.
     public func recoverAfterRestart() throws {
         for var job in try parts.database.jobs(states: [.running]) {
-            guard let id = job.id else { continue }
+            // Slurm runs its jobs without us: the follow loop picks them up again (JobRuntime+Slurm.swift).
+            guard let id = job.id, job.executor != "slurm" else { continue }
             let handle = Self.handle(of: job)
             let killed: Int
             switch handle.executor == parts.executor.name ? parts.executor.adopt(handle) : .abandoned(killedProcesses: 0) {
@@ -359,7 +365,8 @@ public actor JobRuntime: VerdantAPIHandler {
     /// Starts every queued job whose planned start (or latest start) has come.
     /// - Returns: real seconds until the next queued job is due, or `nil` when none is queued.
     public func startDueJobs() -> Double? {
-        guard !shuttingDown else { return nil }
+        // Executor slurm: Slurm starts the jobs (followBatchJobs follows them).
+        guard !shuttingDown, parts.batch == nil else { return nil }
         let now = parts.clock.now()
         // The queue is read from SQLite only when something may be due: between submissions the
         // earliest due time is known, so the scheduler's frequent wake-ups cost no database read.
@@ -583,7 +590,8 @@ public actor JobRuntime: VerdantAPIHandler {
         let queuedByCaller = try parts.database.jobs(states: [.queued]).filter { $0.uid == caller.uid }.count
         try parts.access.check(r, caller: caller, deadline: deadline, now: now, queuedByCaller: queuedByCaller)
         // After the per-user limits, so a request over a limit is refused naming that limit.
-        if let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
+        // Executor slurm: the cluster's nodes hold the GPUs (sbatch --gres), not this one.
+        if parts.batch == nil, let g = r.gpus, !gpuAllocator.canEverSatisfy(g) {
             throw APIError.badRequest(g < 0 ? "--gpus must be 0 or more"
                 : "the job asks for \(g) GPU(s) but this node has \(gpuAllocator.count)" + (parts.gpus == nil ? " (no NVIDIA GPU found through NVML)" : ""))
         }
@@ -601,20 +609,26 @@ public actor JobRuntime: VerdantAPIHandler {
         let energy = prediction.energy
         let plan: JobPlan
         let provenance: (source: String, kind: IntensitySignalKind, onData: Bool)
+        // Executor slurm: Slurm starts a job only if its whole time limit fits before --deadline.
+        let planDeadline = parts.batch == nil ? deadline : batchPlanningDeadline(deadline, expectedSeconds: duration.seconds)
         do {
             if let selection {
-                let covered = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                let covered = try Planner.plan(now: now, deadline: planDeadline, expectedDurationSeconds: duration.seconds,
                                                expectedEnergy: energy, slots: selection.slots)
                 plan = covered.plan
                 provenance = (selection.source, selection.kind, covered.coveredByData)
             } else {
-                plan = try Planner.plan(now: now, deadline: deadline, expectedDurationSeconds: duration.seconds,
+                plan = try Planner.plan(now: now, deadline: planDeadline, expectedDurationSeconds: duration.seconds,
                                         expectedEnergy: energy, series: parts.series)
                 provenance = (parts.intensitySource, .average,
                               parts.series.isCovered(at: plan.plannedStart)
                                 && parts.series.isCovered(at: plan.plannedStart.addingTimeInterval(duration.seconds - 1e-3)))
             }
         } catch let e as PlanError {
+            if planDeadline != deadline {
+                throw APIError.badRequest("\(e.description) (executor slurm: the job's Slurm time limit of "
+                    + "\(BatchTimeLimit.minutes(expectedSeconds: realSpanSeconds(duration.seconds))) min must fit between its start and --deadline)")
+            }
             throw APIError.badRequest(e.description)
         }
         var job = Job(name: name, kind: kind, command: r.command, workingDirectory: r.workingDirectory,
@@ -624,7 +638,12 @@ public actor JobRuntime: VerdantAPIHandler {
         job.sizes = sizes
         job.apply(prediction)
         job.gpus = r.gpus ?? 0
-        let stored = try parts.database.insert(job)
+        let stored: Job
+        if parts.batch != nil {
+            stored = try await handOver(job, resources: try batchResources(r))
+        } else {
+            stored = try parts.database.insert(job)
+        }
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)
         if let id = stored.id {
@@ -633,7 +652,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
                                              "planned_start": "\(ISO8601.string(plan.plannedStart))"])
-        return withIntensity(JobView(stored))
+        return view(stored)
     }
 
     /// Root, the admin group, and the job's own user (`AccessPolicy`); the group is looked up once.
@@ -657,7 +676,9 @@ public actor JobRuntime: VerdantAPIHandler {
 
     /// A running job's view carries the energy and carbon charged so far.
     private func view(_ j: Job) -> JobView {
-        guard let id = j.id, let r = running[id] else { return withIntensity(JobView(j)) }
+        guard let id = j.id, let r = running[id] else {
+            return withSlurm(withIntensity(JobView(j)), j.id.flatMap { try? parts.database.slurmJob(jobID: $0) })
+        }
         var live = r.job
         if !r.intervals.isEmpty {
             live.energySource = Self.combinedSource(r.intervals.map(\.source))
@@ -673,6 +694,7 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var j = try parts.database.job(id: id), visible(j, to: caller) else {
             throw APIError.notFound("no job \(id): see 'verdant jobs' for your jobs")
         }
+        if let v = try await cancelBatch(j, caller: caller) { return v }
         switch j.state {
         case .queued:
             j.state = .cancelled
@@ -726,6 +748,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func status() async throws -> StatusView {
+        let executorLine = await batchStatus()
         let now = parts.clock.now()
         let counts = try parts.database.jobs(states: [.queued, .running])
         // Outside the trace's (or chain's) data the static value is in force: say so, not the trace.
@@ -733,7 +756,7 @@ public actor JobRuntime: VerdantAPIHandler {
         let source = covered || activeIntensitySource.hasPrefix("static")
             ? activeIntensitySource
             : "static \(activeSeries.fallback.gramsPerKWh) gCO2eq/kWh (no point of \(activeIntensitySource) covers now)"
-        return StatusView(
+        var view = StatusView(
             now: now, replaySpeed: parts.clock.replay?.speed, version: VerdantVersion.string,
             stateDirectory: parts.stateDirectory, sensors: parts.sensor.sensorNames,
             energySource: parts.sensor.energySource.rawValue, intensitySource: source,
@@ -743,6 +766,9 @@ public actor JobRuntime: VerdantAPIHandler {
             samples: (try? parts.database.sampleCount()) ?? 0, sources: parts.sensor.sourceStatuses,
             cgroup: parts.executor.detail, executor: parts.executor.name,
             intensityKind: (selection?.kind ?? .average).rawValue)
+        if parts.batch != nil { view.executor = "slurm" }
+        view.executorStatus = executorLine
+        return view
     }
 
     /// Uses a new scheduling policy for submissions from now on (SIGHUP reload).

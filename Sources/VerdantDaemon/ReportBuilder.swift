@@ -37,13 +37,16 @@ public enum ReportBuilder {
         let provenance = try db.jobIntensities()
         let unsummarised = jobs.compactMap(\.id).filter { summaries[$0] == nil }
         let splits = try db.intervalSplits(jobIDs: unsummarised)
+        // Executor slurm: where each job ran (cluster, Slurm job id).
+        let slurm = try db.slurmJobs(jobIDs: jobs.compactMap(\.id))
         var users: [UInt32: String] = [:]
         let inputs: [ReportJobInput] = jobs.map { j in
             let id = j.id ?? -1
             let user = users[j.uid] ?? userName(uid: j.uid)
             users[j.uid] = user
             var i = ReportJobInput(job: j, userName: user, intensitySource: provenance[id]?.planSource,
-                                   intensityKind: provenance[id]?.kind)
+                                   intensityKind: provenance[id]?.kind,
+                                   placement: slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
             if let s = summaries[id] {
                 i.measuredSeconds = s.measuredSeconds
                 i.estimatedSeconds = s.estimatedSeconds

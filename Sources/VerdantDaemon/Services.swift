@@ -88,6 +88,22 @@ struct SchedulerService: Service {
     }
 }
 
+/// Executor `slurm`: every `interval`, submits jobs waiting for Slurm and follows the others
+/// (`JobRuntime.followBatchJobs`).
+struct BatchFollowService: Service {
+    let runtime: JobRuntime
+    let interval: Duration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runtime.followBatchJobs()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
 /// Debug switch (`debug-hung-component`): a component that ignores graceful shutdown and cancellation,
 /// to show that shutdown stays bounded (`ShutdownDeadline`).
 struct HungComponentService: Service {
