@@ -47,3 +47,14 @@ uninstall:
 # systemd-analyze verify on every unit (with the binary path made to exist) and the security exposure.
 verify-units:
 	scripts/verify-units
+
+# Every benchmark, with the peers (CodeCarbon, carbon-aware-scheduler from PyPI, in venvs under .build),
+# as one table and .build/bench.json (docs/performance.md). As root (job cgroups); a release build;
+# about 30-60 minutes. BENCH_ARGS: e.g. --runs 5, --only planner,planner-peer, --json FILE.
+.PHONY: bench bench-smoke
+bench:
+	scripts/bench $(BENCH_ARGS)
+
+# A quick, offline check that every benchmark still runs (what .ci/run does); figures not judged.
+bench-smoke:
+	scripts/bench --smoke --config debug $(BENCH_ARGS)

@@ -6,7 +6,7 @@ import VerdantCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures (docs/scheduling.md records them).",
-        subcommands: [BenchPlan.self])
+        subcommands: [BenchPlan.self, BenchPlanOne.self])
 }
 
 /// `verdant bench plan`: the planner on a synthetic queue, for the targets of issue 6.
