@@ -13,7 +13,7 @@ public struct VerdantCommand: AsyncParsableCommand {
         discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
         version: "0.1.0",
         subcommands: [Submit.self, Jobs.self, Show.self, Logs.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self,
-                      Doctor.self])
+                      Doctor.self, Config.self])
 
     public init() {}
 }

@@ -373,7 +373,8 @@ public enum DoctorRules {
     public static func intensity(_ links: [IntensityLinkFacts]) -> [DoctorCheck] {
         links.map { l in
             let name = "intensity.\(l.name)"
-            let age = l.newestPointAgeSeconds.map { " newest point \(formatAge($0)) old;" } ?? ""
+            // A trace or forecast can reach past the daemon's now: its newest point is then ahead, not old.
+            let age = l.newestPointAgeSeconds.map { $0 >= 0 ? " newest point \(formatAge($0)) old;" : " data reaches \(formatAge(-$0)) ahead;" } ?? ""
             switch l.health {
             case "failing", "backoff":
                 let err = l.lastError ?? "no detail"
@@ -411,7 +412,7 @@ public enum DoctorRules {
     public static func model(_ f: ModelFacts) -> DoctorCheck {
         guard let age = f.modelAgeSeconds else {
             return DoctorCheck("model", .warning, "no forecast model trained yet; using \(f.forecastUsed): \(f.reason)",
-                               fix: "wait for the first training (every \(formatAge(f.retrainSeconds)) of daemon time, once 14 days of intensity are stored), or import history: verdant intensity import FILE")
+                               fix: "wait for the daemon's retraining (every \(formatAge(f.retrainSeconds)) of daemon time) once it has the history named above, or import history: verdant intensity import FILE")
         }
         let scores = "backtest MAPE \(f.backtestMAPE.map { String(format: "%.1f %%", $0) } ?? "n/a") vs seasonal naive 24 h \(f.seasonalNaiveMAPE.map { String(format: "%.1f %%", $0) } ?? "n/a")"
         if age > 2 * f.retrainSeconds {
