@@ -11,6 +11,7 @@ import Glibc
 struct Config: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The daemon's configuration.",
+        discussion: "Example: verdant config dump",
         subcommands: [Dump.self])
 
     struct Dump: AsyncParsableCommand {
@@ -20,7 +21,7 @@ struct Config: AsyncParsableCommand {
                 With a verdantd running on the state folder, its own command line, working directory and environment \
                 (from /proc; root or the daemon's user) are used; else the options after '--', as verdantd would take them.
                 Without --effective only the values set by a file, the environment or the command line are shown.
-                Example: verdant config dump --effective -- --config /etc/verdant/verdantd.yaml
+                Example: verdant config dump --effective -- --config systemd/verdantd.yaml.example
                 """)
 
         @OptionGroup var global: GlobalOptions

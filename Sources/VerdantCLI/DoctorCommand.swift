@@ -10,7 +10,7 @@ struct Doctor: AsyncParsableCommand {
         abstract: "Check this machine and the daemon: energy counters, cgroups, systemd, state, database, intensity, clock, model.",
         discussion: """
             Each check is ok, warning or error with the exact fix. Exit status 1 when any check is an error.
-            Example: verdant doctor --state-dir /var/lib/verdant
+            Example: verdant doctor
             """)
 
     @OptionGroup var global: GlobalOptions

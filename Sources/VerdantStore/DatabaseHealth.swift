@@ -4,14 +4,19 @@ import GRDB
 /// A read-only look at a Verdant database for `verdant doctor`: never migrates, never writes.
 public enum DatabaseHealth {
     /// Runs `PRAGMA quick_check(5)` on `path`, opened read-only (sqlite.org/pragma.html#pragma_quick_check).
-    /// - Returns: SQLite's rows: `["ok"]` for a healthy file, else up to 5 problems.
-    /// - Throws: GRDB's `DatabaseError` when the file cannot be opened or is not a database.
+    /// - Returns: SQLite's rows: `["ok"]` for a healthy file, else up to 5 problems; a file SQLite
+    ///   finds corrupt (`SQLITE_CORRUPT`) or not a database (`SQLITE_NOTADB`) gives that error's message.
+    /// - Throws: GRDB's `DatabaseError` when the file cannot be opened (permission, busy).
     public static func quickCheck(path: String) throws -> [String] {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(2)
-        let queue = try DatabaseQueue(path: path, configuration: config)
-        return try queue.read { try String.fetchAll($0, sql: "PRAGMA quick_check(5)") }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            return try queue.read { try String.fetchAll($0, sql: "PRAGMA quick_check(5)") }
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB {
+            return [e.message ?? "\(e)"]
+        }
     }
 
     /// Size of the database and its `-wal` file, bytes (`nil` when the database does not exist).

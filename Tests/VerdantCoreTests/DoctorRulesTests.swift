@@ -113,8 +113,10 @@ import Testing
             IntensityLinkFacts(name: "electricitymaps", health: "failing", lastError: "HTTP 401 Unauthorized", newestPointAgeSeconds: 7200),
             IntensityLinkFacts(name: "uk-carbon-intensity", health: "ok", lastError: nil, newestPointAgeSeconds: 4 * 3600),
             IntensityLinkFacts(name: "trace:de.csv", health: "in-use", lastError: nil, newestPointAgeSeconds: 40 * 86400),
+            IntensityLinkFacts(name: "trace:de-2020-06.csv", health: "ok", lastError: nil, newestPointAgeSeconds: -2_589_295),
         ])
-        #expect(checks.map(\.status) == [.warning, .warning, .ok])
+        #expect(checks.map(\.status) == [.warning, .warning, .ok, .ok])
+        #expect(checks[3].summary == "trace:de-2020-06.csv: ok; data reaches 30.0 d ahead")
         #expect(checks[0].fix?.contains("electricitymaps-token-file") == true)
         #expect(checks[0].summary == "electricitymaps is failing: newest point 2.0 h old; last error: HTTP 401 Unauthorized")
         #expect(checks[1].summary == "uk-carbon-intensity is ok but its newest point is 4.0 h old")
