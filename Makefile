@@ -1,6 +1,8 @@
 # Installs Verdant: binaries, systemd units, the tmpfiles rule, default configuration and policies.
 #   make install [PREFIX=/usr/local] [DESTDIR=/staging]   (needs a release build: make build)
 #   make uninstall
+# Also installs man pages (man1) and bash/zsh/fish completions generated from the argument parsers
+# (scripts/generate-shell-files).
 # Paths: docs/operations.md. The units' ExecStart names $(PREFIX)/bin/verdantd.
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -9,6 +11,11 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 TMPFILESDIR ?= /etc/tmpfiles.d
 DOCDIR = $(PREFIX)/share/doc/verdant
+MANDIR = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+SHELLFILES = $(BUILD)/shell-files
 BUILD ?= .build/release
 UNITS = $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
 
@@ -17,6 +24,8 @@ UNITS = $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
 build:
 	swift build -c release --product verdantd
 	swift build -c release --product verdant
+	swift build -c release --product generate-manual
+	scripts/generate-shell-files $(BUILD) $(SHELLFILES)
 
 install:
 	test -x $(BUILD)/verdantd -a -x $(BUILD)/verdant || { echo "run 'make build' first" >&2; exit 1; }
@@ -36,10 +45,18 @@ install:
 	for c in electricitymaps-token watttime-password; do test -e $(DESTDIR)$(SYSCONFDIR)/verdant/credentials/$$c || \
 	  install -m 0600 /dev/null $(DESTDIR)$(SYSCONFDIR)/verdant/credentials/$$c; done
 	install -m 0644 README.md docs/operations.md docs/configuration.md docs/cli.md $(DESTDIR)$(DOCDIR)/
+	test -e $(SHELLFILES)/man/verdant.1 || scripts/generate-shell-files $(BUILD) $(SHELLFILES)
+	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 $(SHELLFILES)/man/verdant.1 $(SHELLFILES)/man/verdantd.1 $(DESTDIR)$(MANDIR)/
+	install -m 0644 $(SHELLFILES)/completions/bash/verdant $(SHELLFILES)/completions/bash/verdantd $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 0644 $(SHELLFILES)/completions/zsh/_verdant $(SHELLFILES)/completions/zsh/_verdantd $(DESTDIR)$(ZSHCOMPDIR)/
+	install -m 0644 $(SHELLFILES)/completions/fish/verdant.fish $(SHELLFILES)/completions/fish/verdantd.fish $(DESTDIR)$(FISHCOMPDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/verdantd $(DESTDIR)$(BINDIR)/verdant
 	rm -rf $(DESTDIR)$(BINDIR)/Verdant_VerdantDaemon.resources $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/verdant.1 $(DESTDIR)$(MANDIR)/verdantd.1 $(DESTDIR)$(BASHCOMPDIR)/verdant $(DESTDIR)$(BASHCOMPDIR)/verdantd \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_verdant $(DESTDIR)$(ZSHCOMPDIR)/_verdantd $(DESTDIR)$(FISHCOMPDIR)/verdant.fish $(DESTDIR)$(FISHCOMPDIR)/verdantd.fish
 	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	rm -f $(DESTDIR)$(TMPFILESDIR)/verdant-powercap.conf
 	@echo "kept: $(SYSCONFDIR)/verdant (configuration, credentials) and /var/lib/verdant (state); remove by hand"

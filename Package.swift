@@ -74,6 +74,7 @@ let package = Package(
         ),
         .target(name: "VerdantCLI", dependencies: [
             "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors", "VerdantReport",
+            "VerdantStore", "VerdantExecutor",   // issue 12: verdant doctor (read-only database check, cgroup layout)
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

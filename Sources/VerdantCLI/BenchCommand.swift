@@ -6,6 +6,7 @@ import VerdantCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures (docs/scheduling.md records them).",
+        discussion: "Example: verdant bench plan --jobs 1000 --repeat 1",
         subcommands: [BenchPlan.self, BenchPlanOne.self])
 }
 
@@ -20,6 +21,8 @@ struct BenchPlan: ParsableCommand {
             duration 5 min to 3 h, deadline up to the end of the forecast, one job in five interruptible, \
             1–4 cores, 0–8 GiB, one in ten with a GPU; node: 1,024 cores, 4 TiB, 32 GPUs, 2,000 concurrent jobs \
             (about a fifth of its core-hours asked for, so the cheap hours fill up and capacity binds).
+            
+            Example: verdant bench plan --jobs 1000 --repeat 1
             """)
 
     @Option(help: "Pending jobs (default 10000).") var jobs = 10_000

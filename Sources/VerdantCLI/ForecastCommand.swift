@@ -9,7 +9,7 @@ import VerdantCore
 struct Forecast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grid-intensity forecast with its interval, and the forecaster's backtest and benchmark.",
-        discussion: "Model card: docs/models.md. JSON shapes: docs/cli.md (\"JSON: forecast\").",
+        discussion: "Model card: docs/models.md. JSON shapes: docs/cli.md (\"JSON: forecast\").\nExample: verdant forecast --horizon 12h",
         subcommands: [ForecastShow.self, ForecastEval.self, ForecastBench.self],
         defaultSubcommand: ForecastShow.self)
 }
@@ -17,7 +17,8 @@ struct Forecast: AsyncParsableCommand {
 struct ForecastShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "The daemon's forecast (its trained model, else seasonal naive 24 h) with the 80 % interval.")
+        abstract: "The daemon's forecast (its trained model, else seasonal naive 24 h) with the 80 % interval.",
+        discussion: "Example: verdant forecast show --horizon 12h --json")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Grid zone (default: the daemon's intensity-zone).") var zone: String?
     @Option(help: "How far ahead (default 48h).") var horizon: String?

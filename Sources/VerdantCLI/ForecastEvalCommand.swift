@@ -56,6 +56,8 @@ struct ForecastEval: AsyncParsableCommand {
         At each origin (every hour after 9 weeks of warm-up) every forecaster sees only the slots before it. \
         Prints MAPE (%) and MAE (gCO2eq/kWh) per horizon for the model, persistence, seasonal naive 24 h and 168 h, \
         and the operator's forecast where the file has a 'forecast' column. Method: docs/models.md.
+        
+        Example: verdant forecast eval --trace Tests/VerdantCarbonTests/Fixtures/carbon-intensity/de-2020_vessim/carbon_intensity.csv --horizons 6h,24h
         """)
     @Option(help: "The trace (CSV or JSON, as `verdant intensity import` reads it).") var trace: String
     @Option(help: "Grid zone, when the file's value column names none (default: the file-name prefix).") var zone: String?
@@ -134,7 +136,7 @@ struct ForecastBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Prints the forecaster's training time on one year of data and its 48 h forecast time.",
-        discussion: "Without --trace it uses a synthetic year of half-hourly data (daily and weekly cycles plus noise).")
+        discussion: "Without --trace it uses a synthetic year of half-hourly data (daily and weekly cycles plus noise).\nExample: verdant forecast bench --repeats 1")
     @Option(help: "A trace (CSV or JSON); its last 52 weeks are used.") var trace: String?
     @Option(help: "Grid zone, when the file's value column names none.") var zone: String?
     @Option(help: "Forecasts timed.") var repeats: Int = 1000

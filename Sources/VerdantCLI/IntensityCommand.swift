@@ -9,7 +9,7 @@ import VerdantCore
 struct Intensity: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grid carbon intensity: stored points, imports, and the provider chain.",
-        discussion: "JSON shapes are documented in docs/cli.md (\"JSON: intensity\").",
+        discussion: "JSON shapes are documented in docs/cli.md (\"JSON: intensity\").\nExample: verdant intensity sources",
         subcommands: [IntensityShow.self, IntensityImportCommand.self, IntensitySources.self],
         defaultSubcommand: IntensityShow.self)
     /// Lets `--state-dir` come before the subcommand name too (`verdant intensity --state-dir D sources`).
@@ -19,7 +19,8 @@ struct Intensity: AsyncParsableCommand {
 struct IntensityShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Stored intensity points (actuals, or forecasts with --forecast); missing values show as '-'.")
+        abstract: "Stored intensity points (actuals, or forecasts with --forecast); missing values show as '-'.",
+        discussion: "Example: verdant intensity show --since 6h")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Grid zone (default: the daemon's intensity-zone).") var zone: String?
     @Option(help: "From this instant (ISO-8601) or this long ago (24h). Default: 24h.") var since: String?
@@ -53,7 +54,7 @@ struct IntensityImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a CSV or JSON intensity file into the daemon's store (root only).",
-        discussion: "A bad row stops the import with file:line and nothing is written. Gaps are reported, never filled silently.")
+        discussion: "A bad row stops the import with file:line and nothing is written. Gaps are reported, never filled silently.\nExample: verdant intensity import Sources/VerdantDaemon/Resources/traces/de-2020-06_entsoe_15min.csv --zone DE")
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
     enum Kind: String, ExpressibleByArgument, CaseIterable { case average, marginal }
     @OptionGroup var global: GlobalOptions
@@ -91,7 +92,8 @@ struct IntensityImportCommand: AsyncParsableCommand {
 struct IntensitySources: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources",
-        abstract: "The configured intensity chain: health, last fetch, age of the newest point.")
+        abstract: "The configured intensity chain: health, last fetch, age of the newest point.",
+        discussion: "Example: verdant intensity sources --json")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 

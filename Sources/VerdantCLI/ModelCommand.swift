@@ -7,6 +7,7 @@ import VerdantSensors
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The CPU power model used where no energy counter can be read.",
+        discussion: "Example: verdant model eval-power --data Tests/VerdantSensorsTests/Fixtures/codecarbon-cpu-load-profiling",
         subcommands: [EvalPower.self])
 
     /// `verdant model eval-power --data DIR [--cpu-table FILE] [--json]`: leave-one-CPU-out evaluation
@@ -15,7 +16,7 @@ struct Model: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "eval-power",
             abstract: "Leave-one-CPU-out MAPE of the power models on CodeCarbon's CPU load profiles.",
-            discussion: "DIR holds one folder per CPU with compare_cpu_load_and_RAPL-*.csv files (../shared/data/fixtures/codecarbon-cpu-load-profiling).")
+            discussion: "DIR holds one folder per CPU with compare_cpu_load_and_RAPL-*.csv files (../shared/data/fixtures/codecarbon-cpu-load-profiling).\nExample: verdant model eval-power --data Tests/VerdantSensorsTests/Fixtures/codecarbon-cpu-load-profiling --json")
 
         @Option(help: "Folder of the load-profile recordings, one sub-folder per CPU.") var data: String
         @Option(name: .customLong("cpu-table"), help: "CodeCarbon's cpu_power.csv (Name,TDP); default: the one bundled with verdantd.")

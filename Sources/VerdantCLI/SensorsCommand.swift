@@ -7,7 +7,7 @@ import VerdantSensors
 struct Sensors: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Energy sources, zones and per-interval joules and watts, read directly from this machine.",
-        discussion: "With --json --watch, one JSON object per interval (JSON lines); the keys are documented in docs/cli.md.")
+        discussion: "With --json --watch, one JSON object per interval (JSON lines); the keys are documented in docs/cli.md.\nExample: verdant sensors --watch --interval 0.5 --count 2")
 
     @Option(help: "Root of the powercap tree.") var root = "/sys/class/powercap"
     @Option(name: .customLong("perf-root"), help: "perf_event power PMU folder; empty skips perf.")

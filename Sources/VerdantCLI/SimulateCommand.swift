@@ -10,7 +10,7 @@ struct Simulate: ParsableCommand {
         discussion: """
             Jobs are planned one by one at their submission with the forecast available then, as in Let's Wait \
             Awhile (Wiesner et al., Middleware 2021). Formats, method and measured results: docs/scheduling.md.
-            Example: verdant simulate --trace de-2020.csv --jobs docs/examples/lwa-ml-jobs-2020.csv --forecast noisy:5%
+            Example: verdant simulate --trace Tests/VerdantCarbonTests/Fixtures/carbon-intensity/de-2020_vessim/carbon_intensity.csv --jobs docs/examples/lwa-ml-jobs-2020.csv --forecast noisy:5%
             """)
 
     @Option(help: "Intensity trace CSV (time column and gCO2eq/kWh column; see docs/configuration.md).")

@@ -10,9 +10,10 @@ public struct VerdantCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "verdant",
         abstract: "Submit jobs to verdantd and read their plans, energy and carbon.",
-        discussion: "JSON shapes of every --json output are documented in docs/cli.md.",
+        discussion: "JSON shapes of every --json output are documented in docs/cli.md.\nExample: verdant status",
         version: "0.1.0",
-        subcommands: [Submit.self, Jobs.self, Show.self, Logs.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self])
+        subcommands: [Submit.self, Jobs.self, Show.self, Logs.self, Cancel.self, Plan.self, Simulate.self, Bench.self, Status.self, Report.self, Sensors.self, Model.self, Intensity.self, Forecast.self,
+                      Doctor.self, Config.self])
 
     public init() {}
 }
@@ -130,7 +131,8 @@ struct Submit: AsyncParsableCommand {
 }
 
 struct Jobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List your jobs (root and the admin group see all).")
+    static let configuration = CommandConfiguration(abstract: "List your jobs (root and the admin group see all).",
+        discussion: "Example: verdant jobs --json")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 
@@ -141,7 +143,8 @@ struct Jobs: AsyncParsableCommand {
 }
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one job, with its energy and carbon once it has run.")
+    static let configuration = CommandConfiguration(abstract: "Show one job, with its energy and carbon once it has run.",
+        discussion: "Example: verdant show 1")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Job id.") var id: Int64
     @Flag(help: "Print JSON.") var json = false
@@ -153,7 +156,8 @@ struct Show: AsyncParsableCommand {
 }
 
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A job's output: the journal of its unit (systemd executor) or its log file (cgroup executor).")
+    static let configuration = CommandConfiguration(abstract: "A job's output: the journal of its unit (systemd executor) or its log file (cgroup executor).",
+        discussion: "Example: verdant logs 1")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Job id.") var id: Int64
     @Flag(help: "Print JSON ({id, source, text}).") var json = false
@@ -165,7 +169,8 @@ struct Logs: AsyncParsableCommand {
 }
 
 struct Cancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cancel a queued or running job.")
+    static let configuration = CommandConfiguration(abstract: "Cancel a queued or running job.",
+        discussion: "Example: verdant cancel 1")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Job id.") var id: Int64
     @Flag(help: "Print JSON.") var json = false
@@ -177,7 +182,8 @@ struct Cancel: AsyncParsableCommand {
 }
 
 struct Plan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Queued and running jobs with their planned starts and predicted carbon.")
+    static let configuration = CommandConfiguration(abstract: "Queued and running jobs with their planned starts and predicted carbon.",
+        discussion: "Example: verdant plan")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 
@@ -188,7 +194,8 @@ struct Plan: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The daemon's clock, sensors, intensity source and queue.")
+    static let configuration = CommandConfiguration(abstract: "The daemon's clock, sensors, intensity source and queue.",
+        discussion: "Example: verdant status --json")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
 

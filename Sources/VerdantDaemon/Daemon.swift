@@ -292,13 +292,8 @@ public enum Daemon {
     /// else the TDP curve (`CPUPowerModel.tdpCurve`) with the CPU's TDP from CodeCarbon's table, else
     /// with CodeCarbon's default TDP of 85 W.
     static func estimateModel(configuration c: DaemonConfiguration, cpuModel: String?) -> CPUPowerModel {
-        if let w = c.estimateMaxWatts {
-            return CPUPowerModel(idlePower: PowerWatts(c.estimateIdleWatts), maxPower: PowerWatts(w), name: "linear-cpu-v1 configured \(w) W")
-        }
-        if let m = cpuModel, let tdp = TDPTable.lookup(modelName: m, csv: BundledResources.cpuPowerTable()) {
-            return .tdpCurve(tdp: tdp, label: "TDP \(tdp.watts) W (\(m))")
-        }
-        return .tdpCurve(tdp: PowerWatts(85), label: "default TDP 85 W (CPU '\(cpuModel ?? "unknown")' not in TDP table)")
+        EstimateModelChoice.choose(maxWatts: c.estimateMaxWatts, idleWatts: c.estimateIdleWatts, cpuModel: cpuModel,
+                                   tdpTable: BundledResources.cpuPowerTable()).model
     }
 }
 

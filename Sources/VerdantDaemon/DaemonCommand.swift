@@ -64,6 +64,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     var slurmPollInterval: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
     @OptionGroup var accessOptions: AccessOptions
+    @Flag(name: .customLong("dump-config"), help: "Print the configuration these options give, with each value's source, as JSON, and exit (verdant config dump shows it).")
+    var dumpConfig = false
 
     public init() {}
 
@@ -142,6 +144,10 @@ public struct DaemonCommand: AsyncParsableCommand {
     public func run() async throws {
         let c: DaemonConfiguration
         do {
+            if dumpConfig {
+                try ConfigurationDump.printJSON(arguments: Array(CommandLine.arguments.dropFirst()))
+                return
+            }
             c = try effectiveConfiguration()
         } catch let e as ConfigurationError {
             FileHandle.standardError.write(Data("verdantd: error: \(e)\n".utf8))

@@ -29,4 +29,8 @@ int verdant_nvml_power_mw(unsigned int index, unsigned int *milliwatts);
 /// nvmlDeviceGetName into `name`. Returns the NVML return code.
 int verdant_nvml_name(unsigned int index, char *name, unsigned int length);
 
+/// adjtimex(2) read-only: returns the clock state (TIME_ERROR = 5 when unsynchronized) or -1, and
+/// fills `timex.status` (STA_UNSYNC = 0x0040) and `timex.maxerror` (µs). For `verdant doctor`.
+int verdant_clock_state(int *status_out, long *maxerror_us_out);
+
 #endif
