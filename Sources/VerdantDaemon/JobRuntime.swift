@@ -81,6 +81,8 @@ public actor JobRuntime: VerdantAPIHandler {
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
     private var nextDue: Date?
+    /// Rung when the queue's earliest due time may have moved; `SchedulerService` waits on it.
+    public nonisolated let schedulerDoorbell = SchedulerDoorbell()
     /// Samples taken since start.
     public private(set) var ticks = 0
     /// Executor `slurm`: whether the cluster answered last time (JobRuntime+Slurm.swift).
@@ -310,16 +312,20 @@ public actor JobRuntime: VerdantAPIHandler {
                                                source: node.source, cpuSeconds: cpu, intensity: intensity)
             }
         }
-        for (id, var r) in running {
-            guard let cpu = cpuNow[id] else { continue }
+        // Each job's interval history is appended to in place in `running`: a copy of the entry held
+        // across the append (`for (id, var r) in running … running[id] = r`) made the array's buffer
+        // shared, so every tick copied the job's whole history (copy-on-write), a cost growing with
+        // the job's age. Only the fields needed are read out before the append.
+        for id in Array(running.keys) {
+            guard let cpu = cpuNow[id], let fields = running[id].map({ ($0.last, $0.job.name, $0.job.kind) }) else { continue }
+            let (last, name, kind) = fields
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
-            let interval = shared[id] ?? Attribution.interval(from: r.last, to: jr, model: parts.model,
+            let interval = shared[id] ?? Attribution.interval(from: last, to: jr, model: parts.model,
                                                               series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
-            r.intervals.append(interval)
-            r.last = jr
-            running[id] = r
+            running[id]?.intervals.append(interval)
+            running[id]?.last = jr
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
-            parts.metrics?.jobInterval(id: id, name: r.job.name, kind: r.job.kind.rawValue,
+            parts.metrics?.jobInterval(id: id, name: name, kind: kind.rawValue,
                                        energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
         }
     }
@@ -394,7 +400,8 @@ public actor JobRuntime: VerdantAPIHandler {
             }
         }
         nextDue = earliest
-        return next
+        // A job that could not start now (sensor read failed) is retried 100 ms later.
+        return earliest <= now ? 0.1 : next
     }
 
     /// Starts one job; returns whether it left the queue (running, or failed to start).
@@ -500,6 +507,7 @@ public actor JobRuntime: VerdantAPIHandler {
             gpuMissing = job.gpuEnergy == nil
             gpuAllocator.release(job: id)
             nextDue = nil   // a queued GPU job may start now
+            schedulerDoorbell.ring()
         }
         job.exitCode = exit.exitCode
         job.signal = exit.signal
@@ -646,6 +654,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let due = min(stored.plannedStart, stored.latestStart)
         nextDue = min(nextDue ?? due, due)
+        schedulerDoorbell.ring()
         if let id = stored.id {
             try parts.database.save(JobIntensityRecord(jobID: id, planSource: provenance.source, kind: provenance.kind.rawValue,
                                                        plannedOnData: provenance.onData, filledSeconds: nil))

@@ -73,16 +73,21 @@ struct ReloadService: Service {
     }
 }
 
-/// Starts queued jobs when their planned start comes: wakes at the next due time, at least every
-/// 100 ms of real time (in replay at 3600× that is 6 trace minutes).
+/// Starts queued jobs when their planned start comes: sleeps until the next due time, or until the
+/// runtime rings its `schedulerDoorbell` (a submission, a GPU released), and at most
+/// `maximumSleepSeconds` of real time (a bound on how late a wall-clock step can make a start).
+/// It no longer polls every 100 ms: an idle daemon wakes for the sampler only (docs/performance.md).
 struct SchedulerService: Service {
     let runtime: JobRuntime
+    /// The longest sleep, s of real time, with nothing due.
+    static let maximumSleepSeconds = 5.0
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let next = await runtime.startDueJobs() ?? 0.1
-                try? await Task.sleep(for: .milliseconds(Int(max(0.005, min(next, 0.1)) * 1000)))
+                let next = await runtime.startDueJobs() ?? Self.maximumSleepSeconds
+                let seconds = max(0.005, min(next, Self.maximumSleepSeconds))
+                await runtime.schedulerDoorbell.wait(upTo: .milliseconds(Int(seconds * 1000)))
             }
         }
     }

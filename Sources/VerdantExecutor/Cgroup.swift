@@ -87,15 +87,11 @@ public struct JobCgroup: Sendable, Hashable {
     public func cpuSeconds() -> Double? {
         switch layout {
         case .v1:
-            guard let s = try? String(contentsOfFile: path + "/cpuacct.usage", encoding: .utf8),
-                  let ns = Double(s.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-            return ns / 1e9
+            guard let ns = CgroupCounterFile.readUnsigned(path + "/cpuacct.usage") else { return nil }
+            return Double(ns) / 1e9
         case .v2:
-            guard let s = try? String(contentsOfFile: path + "/cpu.stat", encoding: .utf8) else { return nil }
-            for line in s.split(separator: "\n") where line.hasPrefix("usage_usec ") {
-                if let us = Double(line.dropFirst("usage_usec ".count)) { return us / 1e6 }
-            }
-            return nil
+            guard let us = CgroupCounterFile.readKeyed(path + "/cpu.stat", key: "usage_usec") else { return nil }
+            return Double(us) / 1e6
         }
     }
 

@@ -12,6 +12,12 @@ import VerdantSystemd
 if let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
     _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(-8, 2)
 }
+// One NIO event loop and one blocking-pool thread for the API and metrics servers (local requests,
+// a few a minute): NIO's singletons otherwise start one thread per core, each with its stack and
+// wake-ups. Read by NIOSingletons when first used (swift-nio GlobalSingletons.swift); an operator's
+// own setting of these variables wins (overwrite = 0). docs/performance.md.
+setenv("NIO_SINGLETON_GROUP_LOOP_COUNT", "1", 0)
+setenv("NIO_SINGLETON_BLOCKING_POOL_THREAD_COUNT", "1", 0)
 #endif
 
 // Structured records to the journal when stderr is the journal (under systemd), else plain lines.

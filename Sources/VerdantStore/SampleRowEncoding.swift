@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import VerdantCore
+
+/// Dates as GRDB stores them (`Date.databaseValue`: TEXT `yyyy-MM-dd HH:mm:ss.SSS` in UTC,
+/// GRDB/Core/Support/Foundation/Date.swift), formatted without `DateFormatter`.
+///
+/// The sampler writes two dates per sample row and per job-interval row (at 1 Hz with 50 jobs, 510
+/// every 5 s flush); through GRDB's `DateFormatter` (ICU) each cost several µs and paged ICU in
+/// (docs/performance.md, "Where the CPU went"). Same text, byte for byte: milliseconds rounded to
+/// the nearest as the formatter rounds them (`UDate` = (timeIntervalSinceReferenceDate + 978307200)
+/// × 1000), so rows written either way compare and sort the same. Checked against GRDB's formatter
+/// in `StorageDateTests` (edge cases and 10,000 random times).
+public enum StorageDate {
+    /// Seconds from 2001-01-01 to 1970-01-01 (Foundation's `kCFAbsoluteTimeIntervalSince1970`).
+    static let referenceToUnixSeconds = 978_307_200.0
+
+    /// `yyyy-MM-dd HH:mm:ss.SSS` (UTC) for dates in years 1970…9999; outside that, GRDB's own encoding.
+    public static func text(_ date: Date) -> String {
+        let udate = (date.timeIntervalSinceReferenceDate + referenceToUnixSeconds) * 1000
+        // 1970…9999 only: before 1970 ICU's rounding of negative times differs in the last digit,
+        // and the sampler never writes such dates.
+        guard udate.isFinite, udate >= 0, udate < 253_402_300_800_000 else {
+            return String.fromDatabaseValue(date.databaseValue) ?? ""
+        }
+        let ms = Int64(udate.rounded())
+        let days = ms / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        let (y, m, d) = civil(fromDays: days)
+        var out = [UInt8](repeating: 0, count: 23)
+        func put(_ v: Int64, _ at: Int, _ width: Int) {
+            var v = v
+            for i in stride(from: at + width - 1, through: at, by: -1) {
+                out[i] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+        }
+        put(y, 0, 4); out[4] = 0x2D; put(m, 5, 2); out[7] = 0x2D; put(d, 8, 2); out[10] = 0x20
+        put(msOfDay / 3_600_000, 11, 2); out[13] = 0x3A
+        put(msOfDay / 60_000 % 60, 14, 2); out[16] = 0x3A
+        put(msOfDay / 1000 % 60, 17, 2); out[19] = 0x2E
+        put(msOfDay % 1000, 20, 3)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01: Howard Hinnant's
+    /// `civil_from_days` (http://howardhinnant.github.io/date_algorithms.html, public domain).
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+// The two row types the sampler writes every flush: encoded column by column (GRDB's
+// `EncodableRecord.encode(to:)`), the same values as their Codable encoding (CodingKeys in
+// Records.swift), without the Codable encoder and `DateFormatter` per row.
+
+extension EnergySampleRecord {
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["zone"] = zone
+        container["zone_name"] = zoneName
+        container["source"] = source.rawValue
+        container["start_at"] = StorageDate.text(startAt)
+        container["end_at"] = StorageDate.text(endAt)
+        container["duration_s"] = durationSeconds
+        container["energy_j"] = energy?.joules
+        container["busy_cpu_s"] = busyCPUSeconds
+        container["status"] = status
+    }
+}
+
+extension JobIntervalRecord {
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["job_id"] = jobID
+        container["start_at"] = StorageDate.text(startAt)
+        container["end_at"] = StorageDate.text(endAt)
+        container["energy_j"] = energy.joules
+        container["source"] = source.rawValue
+        container["cpu_s"] = cpuSeconds
+        container["intensity_g_per_kwh"] = intensity.gramsPerKWh
+        container["carbon_g"] = carbon.grams
+    }
+}
