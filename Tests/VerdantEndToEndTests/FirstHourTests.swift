@@ -114,7 +114,7 @@ import Glibc
 
         let all = try runTool("verdant", ["config", "dump", "--effective", "--state-dir", dir.appendingPathComponent("none").path])
         #expect(all.status == 0)
-        #expect(all.stdout.contains("intensity-trace             bundled:de-2020-06_entsoe_15min.csv  default (embedded default configuration)"), all.stdout)
+        #expect(all.stdout.contains("intensity-trace             bundled:de-2020-06_entsoe_15min.csv  default (embedded default configuration)"), "\(all.stdout)")
         #expect(all.stdout.contains("sample-interval             1s"))
         #expect(!all.stdout.contains("(not rendered)"), "a key has no rendering in ConfigurationDump.values")
 
@@ -122,7 +122,7 @@ import Glibc
         try "replay-speed: -1\n".write(to: file, atomically: true, encoding: .utf8)
         let bad = try runTool("verdant", ["config", "dump", "--", "--config", file.path])
         #expect(bad.status == 78)
-        #expect(bad.stderr.contains("\(file.path):1: 'replay-speed' must be 0 (off) or positive"), bad.stderr)
+        #expect(bad.stderr.contains("\(file.path):1: 'replay-speed' must be 0 (off) or positive"), "\(bad.stderr)")
     }
 
     @Test func configDumpOfARunningDaemonUsesItsCommandLine() throws {
