@@ -57,10 +57,14 @@ struct Doctor: AsyncParsableCommand {
                     IntensityLinkFacts(name: $0.name, health: $0.health, lastError: $0.lastError, newestPointAgeSeconds: $0.newestPointAgeSeconds)
                 })
             }
-            if let f = try? await client.forecast(zone: nil, horizon: nil) {
+            do {
+                let f = try await client.forecast(zone: nil, horizon: nil)
                 out.append(DoctorRules.model(ModelFacts(forecastUsed: f.forecastUsed, reason: f.reason,
                                                         modelAgeSeconds: f.trainedAt.map { status.now.timeIntervalSince($0) },
                                                         backtestMAPE: f.backtestMAPE, seasonalNaiveMAPE: f.seasonalNaiveMAPE)))
+            } catch {
+                out.append(DoctorCheck("model", .warning, "the daemon gave no forecast: \((error as? ClientError)?.message ?? "\(error)")",
+                                       fix: "see verdant forecast and the daemon's log; the planner uses the intensity chain meanwhile"))
             }
         } else {
             for name in ["intensity", "model"] {

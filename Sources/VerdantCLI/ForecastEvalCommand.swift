@@ -88,21 +88,8 @@ struct ForecastEval: AsyncParsableCommand {
             throw ValidationError("\(trace): \(t.grid.values.count) slots is too short for a backtest: it needs 9 weeks of warm-up plus the longest horizon")
         }
         let model = RidgeIntensityForecaster()
-        let showProgress = !json && isatty(2) == 1
-        let started = Date()
-        var lastPrint = Date.distantPast
-        let scores = backtest.run(model: model) { done, total in
-            guard showProgress else { return }
-            let now = Date()
-            guard now.timeIntervalSince(lastPrint) > 0.2 || done == total else { return }
-            lastPrint = now
-            let elapsed = now.timeIntervalSince(started)
-            let rate = Double(done) / max(elapsed, 1e-6)
-            let eta = Double(total - done) / max(rate, 1e-9)
-            let line = "\rorigins \(done)/\(total)  \(Int(rate))/s  ETA \(DurationSyntax.format(seconds: eta.rounded()))   "
-            FileHandle.standardError.write(Data(line.utf8))
-            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-        }
+        let progress = ProgressReporter(label: "origins", json: json)
+        let scores = backtest.run(model: model) { done, total in progress.update(done, of: total) }
         if json {
             let view = ForecastEvalView(trace: trace, zone: t.zone, slot_s: t.grid.slotSeconds, origins: origins, model: model.name,
                                         horizons: scores.map { .init(horizon_h: $0.horizonHours, mape: $0.mape, mae: $0.mae,

@@ -76,13 +76,8 @@ struct Simulate: ParsableCommand {
         }
         let choice = try ForecastChoice(forecast)
         let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: inside.map(sim.horizonSlots).max() ?? 1)
-        let progress = isatty(2) == 1 && !json
-        let result = sim.run(jobs: inside, interruptible: interruptible, forecast: forecaster) { done, total in
-            if progress && (done % 50 == 0 || done == total) {
-                stderr.write(Data("\rplanning \(done)/\(total)".utf8))
-                if done == total { stderr.write(Data("\n".utf8)) }
-            }
-        }
+        let progress = ProgressReporter(label: "jobs planned", json: json)
+        let result = sim.run(jobs: inside, interruptible: interruptible, forecast: forecaster) { done, total in progress.update(done, of: total) }
         if shift != 0 {
             stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
         }

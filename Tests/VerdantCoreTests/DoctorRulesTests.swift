@@ -134,3 +134,15 @@ import Testing
         #expect(good.summary == "ridge-v1, trained 60 min ago; backtest MAPE 8.0 % vs seasonal naive 24 h 12.5 %")
     }
 }
+
+/// The progress line of long operations (issue 12).
+@Suite struct ProgressLineTests {
+    @Test func rateAndTimeLeft() {
+        // 120 of 2400 in 4 s: 30/s, 2280 left → 76 s.
+        #expect(ProgressLine.format(label: "origins", done: 120, total: 2400, elapsedSeconds: 4) == "origins 120/2400  30.0/s  ETA 1m16s")
+        // 5 of 10 in 2 s: 2.5/s → 2 s left.
+        #expect(ProgressLine.format(label: "jobs", done: 5, total: 10, elapsedSeconds: 2) == "jobs 5/10  2.5/s  ETA 2s")
+        #expect(ProgressLine.format(label: "jobs", done: 1000, total: 1000, elapsedSeconds: 2) == "jobs 1000/1000  500/s  ETA 0s")
+        #expect(ProgressLine.format(label: "rows", done: 0, total: 10, elapsedSeconds: 0) == "rows 0/10  -/s  ETA -")
+    }
+}

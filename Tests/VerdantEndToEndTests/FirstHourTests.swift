@@ -62,7 +62,7 @@ import Glibc
         #expect(c["state-folder"]?["status"] as? String == "ok")
         #expect((c["database"]?["summary"] as? String)?.hasSuffix("quick_check ok") == true)
         #expect(c.keys.contains { $0.hasPrefix("intensity.trace:") })
-        #expect(c["model"] != nil)
+        #expect(c["model"] != nil, "\(c.keys.sorted())")
         // PID 1 here is not systemd: a warning, with the by-hand start as the fix.
         let pid1 = try String(contentsOfFile: "/proc/1/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         if pid1 != "systemd" { #expect(c["systemd"]?["status"] as? String == "warning") }
@@ -114,7 +114,7 @@ import Glibc
 
         let all = try runTool("verdant", ["config", "dump", "--effective", "--state-dir", dir.appendingPathComponent("none").path])
         #expect(all.status == 0)
-        #expect(all.stdout.contains("intensity-trace             bundled:de-2020-06_entsoe_15min.csv  default (embedded default configuration)"), all.stdout)
+        #expect(all.stdout.contains("intensity-trace             bundled:de-2020-06_entsoe_15min.csv  default (embedded default configuration)"), "\(all.stdout)")
         #expect(all.stdout.contains("sample-interval             1s"))
         #expect(!all.stdout.contains("(not rendered)"), "a key has no rendering in ConfigurationDump.values")
 
@@ -122,14 +122,14 @@ import Glibc
         try "replay-speed: -1\n".write(to: file, atomically: true, encoding: .utf8)
         let bad = try runTool("verdant", ["config", "dump", "--", "--config", file.path])
         #expect(bad.status == 78)
-        #expect(bad.stderr.contains("\(file.path):1: 'replay-speed' must be 0 (off) or positive"), bad.stderr)
+        #expect(bad.stderr.contains("\(file.path):1: 'replay-speed' must be 0 (off) or positive"), "\(bad.stderr)")
     }
 
     @Test func configDumpOfARunningDaemonUsesItsCommandLine() throws {
         let state = temporaryDirectory("config-running")
         let daemon = try DaemonProcess(stateDirectory: state, args: ["--replay-speed", "720", "--powercap-root", "/nonexistent/powercap",
                                                                      "--perf-power-root", "/nonexistent/power"])
-        let r = try daemon.cli(["config", "dump", "--json"])
+        let r = try runTool("verdant", ["config", "dump", "--json", "--state-dir", state.path])
         #expect(r.status == 0, "\(r.stderr)")
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(obj["pid"] as? Int == Int(daemon.process.processIdentifier))
