@@ -319,8 +319,8 @@ public final class VerdantDatabase: Sendable {
     /// and meta values (e.g. the replay position).
     public func append(samples: [EnergySampleRecord], intervals: [JobIntervalRecord], meta: [String: String]) throws {
         try write { db in
-            for s in samples { try s.insert(db, onConflict: .ignore) }
-            for i in intervals { try i.insert(db) }
+            try EnergySampleRecord.insertAll(samples, db)   // prepared statements: SampleRowEncoding.swift
+            try JobIntervalRecord.insertAll(intervals, db)
             for (k, v) in meta {
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [k, v])
             }
