@@ -49,6 +49,7 @@ import Glibc
         let daemonInserts = try daemonSamples() - before
         #expect(daemonInserts >= 1000, "the daemon inserted only \(daemonInserts) samples while \(imports.count) imports ran")
         #expect(daemon.terminate() == 0)
+        print("two writers: verdantd inserted \(daemonInserts) samples while \(imports.count) 'verdantd import-intensity --batch-rows 1' runs inserted \(imports.count * 1000) slots")
 
         for (r, imp) in zip(outputs, imports) {
             #expect(r.status == 0, "import \(imp.zone): \(r.stderr)")
