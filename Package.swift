@@ -87,6 +87,8 @@ let package = Package(
         ]),
 
         // MARK: Tests
+        // Helpers shared by test targets (the fuzz mutator of issue 10); no product depends on it.
+        .target(name: "VerdantTestSupport", path: "Tests/VerdantTestSupport"),
         .testTarget(name: "VerdantCoreTests", dependencies: ["VerdantCore"]),
         .testTarget(name: "VerdantSensorsTests", dependencies: ["VerdantSensors", "VerdantCore"], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantExecutorTests", dependencies: ["VerdantExecutor", "VerdantCore"]),
@@ -97,12 +99,12 @@ let package = Package(
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
-            "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore",
+            "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore", "VerdantTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantDaemonTests", dependencies: [
-            "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", .product(name: "Hummingbird", package: "hummingbird"),
+            "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", "VerdantTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
             "VerdantSystemd",
         ]),
         .testTarget(name: "VerdantEndToEndTests", dependencies: [

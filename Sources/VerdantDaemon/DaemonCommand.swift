@@ -14,7 +14,10 @@ public struct DaemonCommand: AsyncParsableCommand {
             Without --config it uses its embedded default configuration: state in ./verdant-state and a replay \
             of the bundled ENTSO-E trace of Germany (June 2020) at 360x. Every key is documented in docs/configuration.md.
             """,
-        version: VerdantVersion.string)
+        version: VerdantVersion.string,
+        // Maintenance commands that write the state folder's database directly (issue 10); plain
+        // `verdantd [options]` still runs the daemon.
+        subcommands: [ImportIntensityCommand.self])
 
     @Option(name: .customLong("config"), help: "YAML configuration file (replaces the embedded default configuration).")
     var configFile: String?

@@ -58,6 +58,9 @@ public actor JobRuntime: VerdantAPIHandler {
         /// The GPUs it holds and their cumulative energy at its start.
         var gpuIndices: [Int] = []
         var gpuStart: [Int: EnergyJoules] = [:]
+        /// CLOCK_MONOTONIC at its start, when this process started it (not for a re-adopted job):
+        /// its run time survives a wall-clock step.
+        var startMonotonicNanos: UInt64? = nil
     }
 
     var parts: Parts
@@ -284,6 +287,7 @@ public actor JobRuntime: VerdantAPIHandler {
     /// partial interval.
     private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?) {
         guard !running.isEmpty else { return }
+        rebaseLastReadings()
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
             if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
@@ -327,6 +331,19 @@ public actor JobRuntime: VerdantAPIHandler {
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
             parts.metrics?.jobInterval(id: id, name: name, kind: kind.rawValue,
                                        energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
+        }
+    }
+
+    /// Re-expresses each running job's last reading time in the wall clock's current frame (from its
+    /// monotonic instant), so that an interval spans exactly its monotonic duration even when the
+    /// wall clock stepped since the last tick: never a negative or hour-long interval (issue 10).
+    private func rebaseLastReadings() {
+        for (id, r) in running {
+            let t = parts.clock.time(atMonotonicNanos: r.last.node.monotonicNanos)
+            guard t != r.last.time else { continue }
+            var moved = r
+            moved.last = JobReading(node: r.last.node, time: t, jobCPUSeconds: r.last.jobCPUSeconds)
+            running[id] = moved
         }
     }
 
@@ -468,7 +485,8 @@ public actor JobRuntime: VerdantAPIHandler {
                                            "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         running[id] = RunningJob(job: job, handle: handle,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
-                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart)
+                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart,
+                                 startMonotonicNanos: before.monotonicNanos)
         follow(id: id, handle: handle)
         return true
     }
@@ -483,11 +501,15 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     private func jobExited(id: Int64, exit: JobEnd) {
-        guard var r = running.removeValue(forKey: id) else { return }
+        guard var r = running[id] else { return }
+        rebaseLastReadings()
+        r.last = running.removeValue(forKey: id)!.last
         var job = r.job
         let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
         var endReadFailed = false
+        var endMonotonicNanos = monotonicNanosNow()
         if let reading = try? parts.sensor.read() {
+            endMonotonicNanos = reading.monotonicNanos
             let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries,
@@ -498,6 +520,18 @@ public actor JobRuntime: VerdantAPIHandler {
             // The end reading failed: the last partial interval is unknown, so the total is too.
             endReadFailed = true
             job.endedAt = parts.clock.now()
+        }
+        // The wall clock stepped while the job ran: its end is given in the frame of its recorded start
+        // (start + monotonic run time), so its duration and mean power stay true (issue 10).
+        if let startMono = r.startMonotonicNanos, let started = job.startedAt, let ended = job.endedAt,
+           parts.clock.replay == nil, endMonotonicNanos >= startMono {
+            let runSeconds = Double(endMonotonicNanos - startMono) / 1e9
+            let step = ended.timeIntervalSince(started) - runSeconds
+            if abs(step) > 1 {
+                job.endedAt = started.addingTimeInterval(runSeconds)
+                log.warning("the wall clock stepped while the job ran; its end is recorded as start + monotonic run time",
+                            metadata: ["job.id": "\(id)", "step_s": "\(step)", "run_s": "\(runSeconds)"])
+            }
         }
         // GPU energy: per-GPU counter deltas over the job's life, then the GPUs are free again.
         var gpuMissing = false

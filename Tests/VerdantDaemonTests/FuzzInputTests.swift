@@ -1,54 +1,13 @@
 import Foundation
 import Testing
+import VerdantTestSupport
 import VerdantAPI
 import VerdantCore
 @testable import VerdantDaemon
 
 // Seeded mutation fuzzing of the daemon's inputs: configuration and policy files, API submissions.
-// The mutator is the one of Tests/VerdantCarbonTests/FuzzParserTests.swift (copied: test targets do
-// not share code). Runs per target: 2,000 (VERDANT_FUZZ_RUNS), seed VERDANT_FUZZ_SEED (default 10).
-struct FuzzRandom {
-    static let runs = Int(ProcessInfo.processInfo.environment["VERDANT_FUZZ_RUNS"] ?? "") ?? 2000
-    static let seed = UInt64(ProcessInfo.processInfo.environment["VERDANT_FUZZ_SEED"] ?? "") ?? 10
-    var state: UInt64
-
-    init(_ salt: UInt64) { state = (Self.seed &* 0x9E3779B97F4A7C15) ^ salt | 1 }
-
-    mutating func next() -> UInt64 {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
-        return state
-    }
-
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-
-    static let tokens: [[UInt8]] = ["{", "}", "[", "]", ",", ":", "\"", "\n", "\r\n", "null", "-1", "1e309", "NaN", "\u{0}",
-                                    "9999-99-99T99:99:99Z", "2020-06-01T00:00:00Z", "\u{FEFF}", "\\u0000", "é", "🌱", "0x10",
-                                    "-0", "18446744073709551616", ",,,,", "\"\":", "true"].map { Array($0.utf8) }
-
-    /// One mutant of `seed` (or of `seed` spliced with `other`).
-    mutating func mutate(_ seed: [UInt8], other: [UInt8]) -> [UInt8] {
-        var b = seed
-        for _ in 0..<(1 + below(8)) {
-            switch below(7) {
-            case 0 where !b.isEmpty: b[below(b.count)] ^= UInt8(1 << below(8))
-            case 1: b.insert(contentsOf: (0..<(1 + below(8))).map { _ in UInt8(truncatingIfNeeded: next()) }, at: below(b.count + 1))
-            case 2: b.insert(contentsOf: Self.tokens[below(Self.tokens.count)], at: below(b.count + 1))
-            case 3 where !b.isEmpty:
-                let i = below(b.count), n = min(b.count - i, 1 + below(64))
-                b.removeSubrange(i..<(i + n))
-            case 4 where !b.isEmpty:
-                let i = below(b.count), n = min(b.count - i, 1 + below(64))
-                b.insert(contentsOf: b[i..<(i + n)], at: below(b.count + 1))
-            case 5: b = Array(b.prefix(below(b.count + 1)))
-            default:
-                let cut = below(b.count + 1), from = below(other.count + 1)
-                b = Array(b.prefix(cut)) + Array(other.suffix(from: from))
-            }
-        }
-        return b
-    }
-}
-
+// The mutator `FuzzRandom` is shared with VerdantCarbonTests (Tests/VerdantTestSupport). Runs per target:
+// 2,000 (VERDANT_FUZZ_RUNS), seed VERDANT_FUZZ_SEED (default 10).
 @Suite struct FuzzInputTests {
     func fuzz(_ salt: UInt64, seeds: [String], _ body: (String) throws -> Void, accepts: (any Error) -> Bool) -> (ok: Int, rejected: Int) {
         var rng = FuzzRandom(salt)
