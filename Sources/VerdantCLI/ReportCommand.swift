@@ -45,7 +45,7 @@ struct Report: AsyncParsableCommand {
         }
         let text: String
         switch format {
-        case .json: text = String(decoding: try APIJSON.encoder().encode(r), as: UTF8.self) + "\n"
+        case .json: text = try ReportJSON.render(r) + "\n"
         case .csv: text = ReportText.csv(r)
         case .table: text = ReportText.table(r) + "\n"
         case .html: text = ReportHTML.render(r)

@@ -105,6 +105,8 @@ public struct ReportRow: Sendable, Hashable, Codable {
     public var energyErrorJoules: Double?
     /// Σ expected energy over the same jobs, the base of `energy_error_pct`.
     var predictedEnergyOfMeasuredJoules: Double?
+    /// `predicted_energy_of_measured_j` as the JSON holds it (for renderers outside this module).
+    public var predictedEnergyOfMeasuredJoulesForJSON: Double? { predictedEnergyOfMeasuredJoules }
     /// Σ counterfactual carbon (jobs started at submission) over jobs that have carbon (g).
     public var counterfactualCarbonGrams: Double?
     /// counterfactual − actual over the same jobs (g); positive = saved by waiting.
@@ -596,22 +598,58 @@ public struct EnergyReport: Sendable, Hashable, Codable {
 }
 
 /// UTC calendar keys for report rows.
+///
+/// Computed with integer day arithmetic (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms",
+/// howardhinnant.github.io/date_algorithms.html: `civil_from_days`, `days_from_civil`) instead of
+/// `Calendar`, which cost microseconds per call and dominated a year's `--by day` report; the keys are
+/// the same (proleptic Gregorian, UTC; ISO-8601 weeks start on Monday, week 1 holds the first Thursday).
 public enum ReportCalendar {
-    private static let utc: Calendar = {
-        var c = Calendar(identifier: .iso8601)
-        c.timeZone = TimeZone(identifier: "UTC")!
-        return c
-    }()
+    /// Days since 1970-01-01 of the UTC day holding `d`.
+    static func unixDay(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 / 86400).rounded(.down)) }
+
+    /// (year, month 1–12, day 1–31) of a day count since 1970-01-01 (`civil_from_days`).
+    public static func civilDate(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Days since 1970-01-01 of a civil date (`days_from_civil`).
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// `v` in decimal, zero-padded to `width` digits.
+    public static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
 
     /// `YYYY-MM-DD` of the UTC day holding `d`.
     public static func day(_ d: Date) -> String {
-        let c = utc.dateComponents([.year, .month, .day], from: d)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        let c = civilDate(unixDay(d))
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
     }
 
     /// `YYYY-Www` of the ISO-8601 week (Monday first, week 1 holds the first Thursday) holding `d`, UTC.
     public static func isoWeek(_ d: Date) -> String {
-        let c = utc.dateComponents([.yearForWeekOfYear, .weekOfYear], from: d)
-        return String(format: "%04d-W%02d", c.yearForWeekOfYear!, c.weekOfYear!)
+        let z = unixDay(d)
+        // 1970-01-01 was a Thursday: weekday 0 = Monday … 6 = Sunday.
+        let weekday = ((z % 7) + 7 + 3) % 7
+        let thursday = z - weekday + 3
+        let year = civilDate(thursday).year
+        let week = (thursday - days(year: year, month: 1, day: 1)) / 7 + 1
+        return pad(year, 4) + "-W" + pad(week, 2)
     }
 }

@@ -32,22 +32,23 @@ public enum ReportBuilder {
     /// - Throws: `DatabaseError`.
     public static func build(database db: VerdantDatabase, series: IntensitySeries, zone: String, query q: Query, now: Date,
                              visible: (Job) -> Bool) throws -> EnergyReport {
-        let jobs = try db.jobs().filter { $0.state.isFinal && visible($0) }
-        let summaries = try db.jobSummaries()
-        let provenance = try db.jobIntensities()
-        let unsummarised = jobs.compactMap(\.id).filter { summaries[$0] == nil }
+        // One query with only the report's columns (see `reportJobRows`); the range is applied again by
+        // `EnergyReport`, this only skips jobs started before `since` early.
+        let rows = try db.reportJobRows(startedFrom: q.since).filter { visible($0.job) }
+        let unsummarised = rows.filter { $0.summary == nil }.compactMap(\.job.id)
         let splits = try db.intervalSplits(jobIDs: unsummarised)
-        // Executor slurm: where each job ran (cluster, Slurm job id).
-        let slurm = try db.slurmJobs(jobIDs: jobs.compactMap(\.id))
+        // Executor slurm: where each job ran (cluster, Slurm job id). The table holds Slurm jobs only, so
+        // reading it whole is cheaper than a key list of every report job.
+        let slurm = try db.slurmJobs()
         var users: [UInt32: String] = [:]
-        let inputs: [ReportJobInput] = jobs.map { j in
+        let inputs: [ReportJobInput] = rows.map { row in
+            let j = row.job
             let id = j.id ?? -1
-            let user = users[j.uid] ?? userName(uid: j.uid)
-            users[j.uid] = user
-            var i = ReportJobInput(job: j, userName: user, intensitySource: provenance[id]?.planSource,
-                                   intensityKind: provenance[id]?.kind,
+            let user: String
+            if let u = users[j.uid] { user = u } else { user = userName(uid: j.uid); users[j.uid] = user }
+            var i = ReportJobInput(job: j, userName: user, intensitySource: row.intensitySource, intensityKind: row.intensityKind,
                                    placement: slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
-            if let s = summaries[id] {
+            if let s = row.summary {
                 i.measuredSeconds = s.measuredSeconds
                 i.estimatedSeconds = s.estimatedSeconds
                 i.missingSeconds = s.missingSeconds

@@ -103,8 +103,8 @@ public enum ReportText {
             if byJob {
                 let j = row.key == "TOTAL" ? nil : jobsByKey[row.key]
                 cells.insert(contentsOf: [t(j?.name), t(j?.kind.rawValue), t(j?.state.rawValue), t(j?.user),
-                                          j.map { ISO8601.string($0.submittedAt) } ?? "", j?.startedAt.map(ISO8601.string) ?? "",
-                                          j?.endedAt.map(ISO8601.string) ?? "", t(j?.energySource.rawValue)], at: 1)
+                                          j.map { ReportDate.iso($0.submittedAt) } ?? "", j?.startedAt.map(ReportDate.iso) ?? "",
+                                          j?.endedAt.map(ReportDate.iso) ?? "", t(j?.energySource.rawValue)], at: 1)
             }
             out += cells.joined(separator: ",") + "\n"
         }

@@ -9,9 +9,8 @@ extension Job: FetchableRecord, MutablePersistableRecord {
 }
 
 /// One sampler interval of one energy zone (a powercap zone, or `cpu-estimate`).
-/// Table `energy_samples`.
-public struct EnergySampleRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static var databaseTableName: String { "energy_samples" }
+/// Stored compactly in `energy_ticks` (EnergyTicks.swift); this is the shape the sampler hands over and readers get back.
+public struct EnergySampleRecord: Codable, Sendable, Hashable {
     /// Zone id (`intel-rapl:0`) or `cpu-estimate`.
     public var zone: String
     /// The zone's `name` file (`package-0`), or the estimate model's name.

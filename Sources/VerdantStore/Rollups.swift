@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 import VerdantCore
 
-/// Per-minute and per-hour sums of `energy_samples`, kept for good, and the retention of raw rows.
+/// Per-minute and per-hour sums of the raw samples (`energy_ticks`, see EnergyTicks.swift), kept for good, and the retention of raw rows.
 ///
 /// Table `energy_rollups` (WITHOUT ROWID), one row per (resolution, zone, bucket):
 /// `resolution` 60 or 3600 s; `bucket` the bucket's start in Unix seconds (UTC); `source`;
 /// `energy_j` Σ energy of the `ok` samples (NULL when none has a number); `ok_s` Σ their seconds;
 /// `missing_s` Σ seconds of samples without a number; `busy_cpu_s`; `samples` the count.
-/// A sample belongs to the bucket holding its `start_at`.
+/// A sample belongs to the bucket holding its start.
 ///
 /// Built incrementally: the minute watermark (`meta` key `rollup.minute.through`, Unix s) is the end of
 /// the last minute rolled up; a minute is rolled up once the store holds a sample that starts after it
@@ -62,29 +62,51 @@ extension VerdantDatabase {
         try write { db in
             var progress = RollupProgress(minutes: 0, hours: 0, minuteWatermark: nil)
             let minuteMark = try Self.watermark(db, Self.minuteWatermarkKey)
-            guard let newest = try Date.fetchOne(db, sql: "SELECT MAX(start_at) FROM energy_samples") else {
+            guard let newestMs = try Int64.fetchOne(db, sql: "SELECT MAX(start_ms) FROM energy_ticks") else {
                 progress.minuteWatermark = minuteMark
                 return progress
             }
-            let through = Int64(floor(newest.timeIntervalSince1970 / 60)) * 60
+            let through = Self.floorDiv(newestMs, 60_000) * 60
             var mark = minuteMark ?? Int64.min / 2
             if through > mark {
-                let from = minuteMark.map { Date(timeIntervalSince1970: Double($0)) } ?? .distantPast
-                try db.execute(sql: """
+                // Σ per (zone, minute) of the ticks in [mark, through), as the v2 SQL summed the rows:
+                // energy of `ok` samples (NULL when none has a number), their seconds, the other seconds,
+                // busy CPU, the count, and the greatest source name.
+                struct Sum { var source: String; var energy: Double?; var ok = 0.0; var missing = 0.0; var busy = 0.0; var n = 0 }
+                var sums: [Int64: [String: Sum]] = [:]
+                var order: [Int64] = []
+                try Self.forEachSample(db, fromMs: minuteMark.map { $0 * 1000 } ?? Int64.min, toMs: through * 1000) { x in
+                    let bucket = Self.floorDiv(x.startMs, 60_000) * 60
+                    if sums[bucket] == nil { sums[bucket] = [:]; order.append(bucket) }
+                    let source = x.source.rawValue
+                    var v = sums[bucket]![x.zone] ?? Sum(source: source)
+                    if source > v.source { v.source = source }
+                    let d = x.durationSeconds
+                    if x.entry.status == 0, let e = x.energyJoules {
+                        v.energy = (v.energy ?? 0) + e
+                        v.ok += d
+                    } else {
+                        v.missing += d
+                    }
+                    v.busy += x.busyCPUSeconds
+                    v.n += 1
+                    sums[bucket]![x.zone] = v
+                }
+                let upsert = try db.cachedStatement(sql: """
                     INSERT INTO energy_rollups (resolution, zone, bucket, source, energy_j, ok_s, missing_s, busy_cpu_s, samples)
-                    SELECT 60, zone, (CAST(strftime('%s', start_at) AS INTEGER) / 60) * 60 AS b, MAX(source),
-                           SUM(CASE WHEN status = 'ok' THEN energy_j END),
-                           TOTAL(CASE WHEN status = 'ok' AND energy_j IS NOT NULL THEN duration_s END),
-                           TOTAL(CASE WHEN status = 'ok' AND energy_j IS NOT NULL THEN 0 ELSE duration_s END),
-                           TOTAL(busy_cpu_s), COUNT(*)
-                    FROM energy_samples WHERE start_at >= ? AND start_at < ? GROUP BY zone, b
+                    VALUES (60, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(resolution, bucket, zone) DO UPDATE SET
                       energy_j = CASE WHEN excluded.energy_j IS NULL THEN energy_j WHEN energy_j IS NULL THEN excluded.energy_j
                                       ELSE energy_j + excluded.energy_j END,
                       ok_s = ok_s + excluded.ok_s, missing_s = missing_s + excluded.missing_s,
                       busy_cpu_s = busy_cpu_s + excluded.busy_cpu_s, samples = samples + excluded.samples
-                    """, arguments: [from, Date(timeIntervalSince1970: Double(through))])
-                progress.minutes = db.changesCount
+                    """)
+                for bucket in order {
+                    for (zone, v) in sums[bucket]!.sorted(by: { $0.key < $1.key }) {
+                        try upsert.execute(arguments: [zone, bucket, v.source, v.energy, v.ok, v.missing, v.busy, v.n])
+                        progress.minutes += 1
+                    }
+                }
                 mark = through
                 try Self.setWatermark(db, Self.minuteWatermarkKey, through)
             }
@@ -119,9 +141,9 @@ extension VerdantDatabase {
     public func pruneRaw(olderThan cutoff: Date) throws -> Int {
         try write { db in
             guard let mark = try Self.watermark(db, Self.minuteWatermarkKey) else { return 0 }
-            let limit = min(cutoff, Date(timeIntervalSince1970: Double(mark)))
-            try db.execute(sql: "DELETE FROM energy_samples WHERE start_at < ?", arguments: [limit])
-            var n = db.changesCount
+            let limitMs = min(Self.millis(cutoff), mark * 1000)
+            var n = try Int.fetchOne(db, sql: "SELECT CAST(TOTAL(n) AS INTEGER) FROM energy_ticks WHERE start_ms < ?", arguments: [limitMs]) ?? 0
+            try db.execute(sql: "DELETE FROM energy_ticks WHERE start_ms < ?", arguments: [limitMs])
             try db.execute(sql: """
                 DELETE FROM job_intervals WHERE end_at < ?
                   AND job_id IN (SELECT job_id FROM job_energy_summary)
@@ -136,6 +158,9 @@ extension VerdantDatabase {
     public func rollupWatermarks() throws -> (minute: Int64?, hour: Int64?) {
         try pool.read { db in (try Self.watermark(db, Self.minuteWatermarkKey), try Self.watermark(db, Self.hourWatermarkKey)) }
     }
+
+    /// ⌊a / b⌋ for b > 0 (Swift's `/` truncates toward zero).
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
     static func watermark(_ db: Database, _ key: String) throws -> Int64? {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]).flatMap { Int64($0) }
@@ -257,15 +282,12 @@ extension VerdantDatabase {
                 rawRanges = [(from, to)]
             }
             for (a, b) in rawRanges where b > a {
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT zone, source, start_at, duration_s, CASE WHEN status = 'ok' THEN energy_j END, status, busy_cpu_s
-                    FROM energy_samples WHERE start_at >= ? AND start_at < ?
-                    """, arguments: [a, b])
-                while let r = try rows.next() {
-                    let e: Double? = r[4]
-                    let d: Double = r[3]
-                    out.append(EnergyPiece(zone: r[0], source: r[1], start: r[2], seconds: d, energyJoules: e,
-                                           okSeconds: e == nil ? 0 : d, missingSeconds: e == nil ? d : 0, busyCPUSeconds: r[6]))
+                try Self.forEachSample(db, fromMs: Self.millis(a), toMs: Self.millis(b)) { x in
+                    let e = x.okEnergyJoules
+                    let d = x.durationSeconds
+                    out.append(EnergyPiece(zone: x.zone, source: x.source.rawValue, start: Date(timeIntervalSince1970: Double(x.startMs) / 1000),
+                                           seconds: d, energyJoules: e, okSeconds: e == nil ? 0 : d, missingSeconds: e == nil ? d : 0,
+                                           busyCPUSeconds: x.busyCPUSeconds))
                 }
             }
             return out
@@ -290,8 +312,11 @@ extension VerdantDatabase {
     public func energyTimeRange() throws -> (first: Date, last: Date)? {
         try pool.read { db in
             let rollFirst = try Int64.fetchOne(db, sql: "SELECT MIN(bucket) FROM energy_rollups WHERE resolution = 60")
-            let rawFirst = try Date.fetchOne(db, sql: "SELECT MIN(start_at) FROM energy_samples")
-            let rawLast = try Date.fetchOne(db, sql: "SELECT MAX(end_at) FROM energy_samples")
+            let rawFirst = try Int64.fetchOne(db, sql: "SELECT MIN(start_ms) FROM energy_ticks").map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            // The newest end: ticks are written in time order, so it lies in the last day of starts.
+            let rawLast = try Int64.fetchOne(db, sql: """
+                SELECT MAX(start_ms + span_ms) FROM energy_ticks WHERE start_ms >= (SELECT MAX(start_ms) FROM energy_ticks) - 86400000
+                """).map { Date(timeIntervalSince1970: Double($0) / 1000) }
             let rollLast = try Int64.fetchOne(db, sql: "SELECT MAX(bucket) FROM energy_rollups WHERE resolution = 60")
             let firsts = [rollFirst.map { Date(timeIntervalSince1970: Double($0)) }, rawFirst].compactMap { $0 }
             let lasts = [rollLast.map { Date(timeIntervalSince1970: Double($0 + 60)) }, rawLast].compactMap { $0 }

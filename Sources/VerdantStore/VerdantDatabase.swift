@@ -47,7 +47,15 @@ public final class VerdantDatabase: Sendable {
         // SQLite gives the -wal and -shm files the database file's mode.
         chmod(path, 0o600)
         self.path = path
-        try Self.migrator.migrate(pool)
+        let migrator = Self.migrator
+        let convertsSamples = try pool.read { db in
+            try !migrator.appliedIdentifiers(db).contains("v4-energy-ticks") && db.tableExists("energy_samples")
+                && (try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM energy_samples)") ?? 0) == 1
+        }
+        try migrator.migrate(pool)
+        // The v2 sample table is gone: give its pages back to the file system once (VACUUM cannot run
+        // inside the migration's transaction).
+        if convertsSamples { try pool.writeWithoutTransaction { try $0.execute(sql: "VACUUM") } }
     }
 
     /// What `open(path:now:)` did with a database file that failed its integrity check.
@@ -235,6 +243,7 @@ public final class VerdantDatabase: Sendable {
         registerReportRollups(&m)
         registerIntensityModels(&m)
         registerSlurmJobs(&m)
+        registerEnergyTicks(&m)
         return m
     }
 
@@ -319,17 +328,17 @@ public final class VerdantDatabase: Sendable {
     /// and meta values (e.g. the replay position).
     public func append(samples: [EnergySampleRecord], intervals: [JobIntervalRecord], meta: [String: String]) throws {
         try write { db in
-            try EnergySampleRecord.insertAll(samples, db)   // prepared statements: SampleRowEncoding.swift
-            try JobIntervalRecord.insertAll(intervals, db)
+            try Self.insertTicks(db, samples)
+            try JobIntervalRecord.insertAll(intervals, db)   // prepared statement: SampleRowEncoding.swift
             for (k, v) in meta {
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [k, v])
             }
         }
     }
 
-    /// Number of stored energy samples.
+    /// Number of stored raw energy samples (zone intervals; `energy_ticks.n` summed).
     public func sampleCount() throws -> Int {
-        try pool.read { db in try EnergySampleRecord.fetchCount(db) }
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT CAST(TOTAL(n) AS INTEGER) FROM energy_ticks") ?? 0 }
     }
 
     // MARK: Intensity

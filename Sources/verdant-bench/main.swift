@@ -175,7 +175,7 @@ for by in [ReportGrouping.job, .day, .zone] {
         switch format {
         case "table": text = ReportText.table(r)
         case "csv": text = ReportText.csv(r)
-        case "json": text = String(decoding: try APIJSON.encoder().encode(r), as: UTF8.self)
+        case "json": text = try ReportJSON.render(r)
         default: text = ReportHTML.render(r)
         }
         let total = monoSeconds() - r0
@@ -188,7 +188,7 @@ for by in [ReportGrouping.job, .day, .zone] {
 try db.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
 let size = (try FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? NSNumber)?.doubleValue ?? 0
 let counts = try db.pool.read { d in
-    (try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM energy_samples")!,
+    (try Int.fetchOne(d, sql: "SELECT CAST(TOTAL(n) AS INTEGER) FROM energy_ticks")!,
      try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM energy_rollups WHERE resolution = 60")!,
      try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM energy_rollups WHERE resolution = 3600")!)
 }
@@ -199,7 +199,7 @@ if let usage = try? db.pool.read({ d in
     try Row.fetchAll(d, sql: "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").map { ($0[0] as String, $0[1] as Int64) }
 }) {
     for (name, bytes) in usage where bytes > 1_000_000 { print(String(format: "  %@: %.1f MB", name, Double(bytes) / 1e6)) }
-    let grows = usage.filter { n, _ in !n.contains("energy_samples") && !n.contains("job_intervals") }.map(\.1).reduce(0, +)
+    let grows = usage.filter { n, _ in !n.contains("energy_ticks") && !n.contains("job_intervals") }.map(\.1).reduce(0, +)
     print(String(format: "growth: %.1f MB per month of history (rollups, jobs and the rest); raw window (bounded by raw-retention): %.1f MB",
                  Double(grows) / 1e6 / months, Double(usage.map(\.1).reduce(0, +) - grows) / 1e6))
 }

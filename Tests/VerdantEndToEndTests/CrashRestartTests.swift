@@ -154,7 +154,7 @@ import Glibc
         #expect(killedWhileRunning > 0, "no kill hit a running job")
         print("kill -9: \(cycles) cycles in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; \(final.states.count) jobs "
               + "(\(succeeded.count) succeeded, \(final.states.values.filter { $0 == "lost" }.count) lost); "
-              + "\(killedWhileRunning) running and \(sawQueued) queued at kills; \(try reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM energy_samples") ?? 0 }) samples")
+              + "\(killedWhileRunning) running and \(sawQueued) queued at kills; \(try reader.read { try VerdantDatabase.samples($0).count }) samples")
         try reader.close()
     }
 
@@ -162,10 +162,13 @@ import Glibc
     /// (a duplicated sample after a restart would).
     static func overlaps(_ pool: DatabasePool) throws -> Int {
         try pool.read { db in
-            let s = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (SELECT start_at, LAG(end_at) OVER (PARTITION BY zone ORDER BY start_at) AS prev FROM energy_samples)
-                WHERE prev > start_at
-                """) ?? 0
+            // Raw samples (energy_ticks, one row per tick): per zone in start order.
+            var lastEnd: [String: Date] = [:]
+            var s = 0
+            for x in try VerdantDatabase.samples(db) {
+                if let prev = lastEnd[x.zone], prev > x.startAt { s += 1 }
+                lastEnd[x.zone] = x.endAt
+            }
             let i = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM (SELECT start_at, LAG(end_at) OVER (PARTITION BY job_id ORDER BY start_at) AS prev FROM job_intervals)
                 WHERE prev > start_at

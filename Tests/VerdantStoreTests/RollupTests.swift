@@ -61,14 +61,15 @@ import VerdantCore
         let db = try tempDatabase()
         try db.append(samples: samples(from: t0, seconds: 3 * 3600 + 95), intervals: [], meta: [:])
         try db.rollUp()
-        // Before pruning, the same range summed from raw rows only (via SQL) …
+        // Before pruning, the same range summed from raw rows only …
         let from = t0.addingTimeInterval(1799.5), to = t0.addingTimeInterval(3 * 3600 + 61)
-        let raw = try db.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT zone, TOTAL(CASE WHEN status = 'ok' THEN energy_j END), TOTAL(CASE WHEN status = 'ok' THEN 0 ELSE duration_s END)
-                FROM energy_samples WHERE start_at >= ? AND start_at < ? GROUP BY zone ORDER BY zone
-                """, arguments: [from, to]).map { ($0[0] as String, $0[1] as Double, $0[2] as Double) }
+        var rawSums: [String: (Double, Double)] = [:]
+        for x in try db.samples(from: from, to: to) {
+            var v = rawSums[x.zone] ?? (0, 0)
+            if x.status == "ok" { v.0 += x.energy?.joules ?? 0 } else { v.1 += x.durationSeconds }
+            rawSums[x.zone] = v
         }
+        let raw = rawSums.keys.sorted().map { ($0, rawSums[$0]!.0, rawSums[$0]!.1) }
         // … equals the pieces: hours 01:00–03:00 from hour rows, 00:30–01:00 and 03:00–03:01 from minutes, edges raw.
         let sums = try db.zoneSums(from: from, to: to)
         #expect(sums.map(\.zone) == raw.map(\.0))
