@@ -94,40 +94,6 @@ extension JobIntervalRecord {
 // was over half of verdantd's CPU with 50 jobs (perf, docs/performance.md).
 
 extension JobIntervalRecord {
-    public func encode(to container: inout PersistenceContainer) throws {
-        container["job_id"] = jobID
-        container["start_at"] = StorageDate.text(startAt)
-        container["end_at"] = StorageDate.text(endAt)
-        container["energy_j"] = energy.joules
-        container["source"] = source.rawValue
-        container["cpu_s"] = cpuSeconds
-        container["intensity_g_per_kwh"] = intensity.gramsPerKWh
-        container["carbon_g"] = carbon.grams
-    }
-}
-
-// The sampler's flush inserts its rows through one cached prepared statement per table: GRDB's
-// per-record `insert` built a DAO, the INSERT's SQL and a statement-cache lookup for every row, which
-// was over half of verdantd's CPU with 50 jobs (perf, docs/performance.md).
-
-extension EnergySampleRecord {
-    /// Inserts `rows`, skipping a row whose (zone, start) is already stored (`INSERT OR IGNORE`, as
-    /// `insert(db, onConflict: .ignore)`).
-    static func insertAll(_ rows: [EnergySampleRecord], _ db: Database) throws {
-        guard !rows.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO energy_samples (zone, zone_name, source, start_at, end_at, duration_s, energy_j, busy_cpu_s, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for r in rows {
-            try statement.execute(arguments: [r.zone, r.zoneName, r.source.rawValue, StorageDate.text(r.startAt),
-                                              StorageDate.text(r.endAt), r.durationSeconds, r.energy?.joules,
-                                              r.busyCPUSeconds, r.status])
-        }
-    }
-}
-
-extension JobIntervalRecord {
     /// Inserts `rows` (as `insert(db)` each).
     static func insertAll(_ rows: [JobIntervalRecord], _ db: Database) throws {
         guard !rows.isEmpty else { return }
