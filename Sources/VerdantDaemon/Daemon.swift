@@ -207,7 +207,7 @@ public enum Daemon {
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
             intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
-            learnedModel: learned, gpus: gpus,
+            learnedModel: learned, gpus: gpus, capacity: c.capacity.nodeCapacity(detectedGPUs: gpus?.gpuCount ?? 0),
             metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving

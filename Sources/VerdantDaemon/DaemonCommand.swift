@@ -60,6 +60,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     var metricsTextfile: String?
     @OptionGroup var intensityChainOptions: IntensityChainOptions
     @OptionGroup var accessOptions: AccessOptions
+    @OptionGroup var capacityOptions: CapacityOptions
 
     public init() {}
 
@@ -127,6 +128,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
         try accessOptions.apply(to: &c)
+        try capacityOptions.apply(to: &c)
         return c
     }
 

@@ -17,6 +17,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         let now = parts.clock.now()
         let previous = selection?.source
         selection = fetch ? await chain.refresh(now: now) : await chain.reselect(now: now)
+        noteForecast()   // a changed forecast re-plans the queue (issue 6)
         if let s = selection, s.source != previous {
             log.notice("intensity source changed", metadata: ["source": "\(s.source)", "kind": "\(s.kind.rawValue)",
                                                               "previous": "\(previous ?? "none")"])

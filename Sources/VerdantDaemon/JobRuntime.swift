@@ -41,11 +41,13 @@ public actor JobRuntime: VerdantAPIHandler {
         public var learnedModel: CPUPowerModel? = nil
         /// The node's GPUs (NVML), if any.
         public var gpus: (any GPUSource)? = nil
+        /// The node's capacity for the planner (`CapacityConfiguration`); unlimited by default.
+        public var capacity: NodeCapacity = .unlimited
         /// Prometheus metrics (issue 8); `nil` = not exported.
         public var metrics: VerdantMetrics? = nil
     }
 
-    private struct RunningJob {
+    struct RunningJob {
         var job: Job
         var handle: JobExecutorHandle
         var last: JobReading
@@ -74,10 +76,12 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
     private var lastCheckpointNanos: UInt64 = 0
-    private var running: [Int64: RunningJob] = [:]
+    var running: [Int64: RunningJob] = [:]
+    /// Plans, run-interval controls and the re-plan flag (issue 6; JobRuntime+Planning.swift).
+    var scheduling = DaemonScheduling()
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
-    private var nextDue: Date?
+    var nextDue: Date?
     /// Samples taken since start.
     public private(set) var ticks = 0
 
@@ -360,12 +364,14 @@ public actor JobRuntime: VerdantAPIHandler {
     /// - Returns: real seconds until the next queued job is due, or `nil` when none is queued.
     public func startDueJobs() -> Double? {
         guard !shuttingDown else { return nil }
+        if scheduling.replanNeeded { replanQueue() }
+        let intervalWait = driveRunIntervals()
         let now = parts.clock.now()
         // The queue is read from SQLite only when something may be due: between submissions the
         // earliest due time is known, so the scheduler's frequent wake-ups cost no database read.
         if let due = nextDue {
-            if due == .distantFuture { return nil }
-            if due > now { return parts.clock.realSeconds(until: due) }
+            if due == .distantFuture { return intervalWait }
+            if due > now { return min(parts.clock.realSeconds(until: due), intervalWait ?? .infinity) }
         }
         let queued: [Job]
         do {
@@ -379,6 +385,12 @@ public actor JobRuntime: VerdantAPIHandler {
         for job in queued {
             let due = min(job.plannedStart, job.latestStart)
             if due <= now {
+                // Capacity is kept at every instant; at its latest start the deadline comes first.
+                if now < job.latestStart, !fitsNow(job) {
+                    scheduling.replanNeeded = true
+                    earliest = min(earliest, now.addingTimeInterval(Self.planningSlotSeconds))
+                    continue
+                }
                 if !start(job) { earliest = now }   // not started (sensor read failed): retry at once
             } else {
                 earliest = min(earliest, due)
@@ -387,6 +399,7 @@ public actor JobRuntime: VerdantAPIHandler {
             }
         }
         nextDue = earliest
+        if let w = intervalWait { return min(next ?? w, w) }
         return next
     }
 
@@ -456,6 +469,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
                                  intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart)
         follow(id: id, handle: handle)
+        beginRunIntervals(id: id, startedAt: job.startedAt!)
         return true
     }
 
@@ -470,6 +484,7 @@ public actor JobRuntime: VerdantAPIHandler {
 
     private func jobExited(id: Int64, exit: JobEnd) {
         guard var r = running.removeValue(forKey: id) else { return }
+        planningJobEnded(id: id)
         var job = r.job
         let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
         var endReadFailed = false
@@ -624,15 +639,20 @@ public actor JobRuntime: VerdantAPIHandler {
         job.sizes = sizes
         job.apply(prediction)
         job.gpus = r.gpus ?? 0
-        let stored = try parts.database.insert(job)
+        job.cores = r.cores ?? 1
+        var stored = try parts.database.insert(job)
+        // The whole queue is re-planned with the multi-job planner (capacity, interruptible jobs).
+        replanQueue()
+        if let id = stored.id, let replanned = try parts.database.job(id: id) { stored = replanned }
         let due = min(stored.plannedStart, stored.latestStart)
-        nextDue = min(nextDue ?? due, due)
+        if let n = nextDue { nextDue = min(n, due) }   // nil (unknown): the scheduler reads the whole queue
         if let id = stored.id {
+            let onData = scheduling.plans[id].map { !$0.outsideData && $0.predictedCarbonGrams != nil } ?? provenance.onData
             try parts.database.save(JobIntensityRecord(jobID: id, planSource: provenance.source, kind: provenance.kind.rawValue,
-                                                       plannedOnData: provenance.onData, filledSeconds: nil))
+                                                       plannedOnData: onData, filledSeconds: nil))
         }
         log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
-                                             "planned_start": "\(ISO8601.string(plan.plannedStart))"])
+                                             "planned_start": "\(ISO8601.string(stored.plannedStart))"])
         return withIntensity(JobView(stored))
     }
 
@@ -721,8 +741,9 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func plan(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
-            .sorted { $0.plannedStart < $1.plannedStart }.map { view($0) }
+        if scheduling.replanNeeded { replanQueue() }
+        return try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
+            .sorted { $0.plannedStart < $1.plannedStart }.map { planView($0, base: view($0)) }
     }
 
     public func status() async throws -> StatusView {
@@ -749,6 +770,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public func replacePolicy(_ policy: SchedulingPolicy, defaultDeadlines: [JobKind: Double]) {
         parts.policy = policy
         parts.defaultDeadlines = defaultDeadlines
+        scheduling.replanNeeded = true   // the queue is kept and re-planned under the new policy
     }
 
     /// A one-line summary for `systemctl status`.

@@ -234,6 +234,7 @@ public final class VerdantDatabase: Sendable {
         registerJobGPUs(&m)
         registerReportRollups(&m)
         registerIntensityModels(&m)
+        registerJobCores(&m)
         return m
     }
 
