@@ -129,6 +129,18 @@ public struct JobView: Codable, Sendable, Hashable {
     public var durationSeconds: Double?
     public var energyErrorPercent: Double?
     public var durationErrorPercent: Double?
+    /// Carbon-aware planner (issue 6), for queued jobs (and running interruptible ones): the planned
+    /// run intervals (one for a non-interruptible job), the carbon (g) of the best window with a
+    /// perfect forecast (`null` until actual intensities cover submission to deadline), whether the
+    /// plan breaks the node's capacity (the deadline came first) or lies outside the forecast's data,
+    /// and, for a running job, whether it is paused (frozen) between run intervals. `null` elsewhere.
+    public var planRuns: [PlanRunView]?
+    public var oracleCarbonGrams: Double?
+    public var planOverCapacity: Bool?
+    public var planOutsideData: Bool?
+    public var paused: Bool?
+    /// CPU cores the job asked for (`--cores`, default 1).
+    public var cores: Int?
 
     /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
     /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
@@ -145,6 +157,11 @@ public struct JobView: Codable, Sendable, Hashable {
         case slurmJobID = "slurm_job_id"
         case slurmState = "slurm_state"
         case energyScope = "energy_scope"
+        case planRuns = "plan_runs"
+        case oracleCarbonGrams = "oracle_carbon_g"
+        case planOverCapacity = "plan_over_capacity"
+        case planOutsideData = "plan_outside_data"
+        case paused, cores
         case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
         case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
         case predictionBasis = "prediction_basis"
@@ -181,6 +198,7 @@ public struct JobView: Codable, Sendable, Hashable {
     /// The view of a stored job.
     public init(_ j: Job) {
         id = j.id ?? -1
+        cores = j.cores
         name = j.name
         kind = j.kind.rawValue
         state = j.state.rawValue
@@ -426,5 +444,15 @@ public enum APIJSON {
             return date
         }
         return d
+    }
+}
+
+/// One run interval of a plan (UTC).
+public struct PlanRunView: Codable, Sendable, Hashable {
+    public var start: Date
+    public var end: Date
+    public init(start: Date, end: Date) {
+        self.start = start
+        self.end = end
     }
 }

@@ -182,14 +182,14 @@ struct Cancel: AsyncParsableCommand {
 }
 
 struct Plan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Queued and running jobs with their planned starts and predicted carbon.",
+    static let configuration = CommandConfiguration(abstract: "Queued and running jobs: chosen window, predicted carbon (planned, run now, perfect forecast) and the reason.",
         discussion: "Example: verdant plan")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print a JSON list.") var json = false
 
     func run() async throws {
         let jobs = try await withDaemon { try await global.client.plan() }
-        if json { try printJSON(jobs) } else { print(Tables.jobs(jobs)) }
+        if json { try printJSON(jobs) } else { print(Tables.plan(jobs)) }
     }
 }
 

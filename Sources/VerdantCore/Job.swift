@@ -80,6 +80,8 @@ public struct Job: Sendable, Codable, Hashable {
     public var cpuSeconds: Double?
     /// GPUs the job asked for (`verdant submit --gpus N`); 0 = none.
     public var gpus: Int = 0
+    /// CPU cores the job asked for (`--cores`, default 1): what it takes from the node's capacity.
+    public var cores: Int = 1
     /// Energy of the job's GPUs over its life (NVML counters), included in `energy`; `nil` when it
     /// has no GPUs or their energy could not be read.
     public var gpuEnergy: EnergyJoules?
@@ -139,6 +141,7 @@ public struct Job: Sendable, Codable, Hashable {
         case durationErrorPercent = "duration_error_pct"
         case gpus
         case gpuEnergy = "gpu_energy_j"
+        case cores
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,

@@ -307,7 +307,8 @@ public struct CarbonPlanner: Sendable {
 
     /// Re-plans `jobs` (pending, with their current earliest start) against this planner's forecast,
     /// keeping each job's `previous` plan unless the new one saves at least
-    /// `settings.minimumReplanSaving` of its predicted carbon (no churn). A previous plan is kept only
+    /// `settings.minimumReplanSaving` of its predicted carbon (no churn), or starts earlier for no more
+    /// carbon (capacity was freed, a job ended early). A previous plan is kept only
     /// while it still starts no earlier than the job's earliest start, no later than its latest start,
     /// and fits the capacity; a new plan never starts past the latest start. Running jobs must be
     /// reserved first with `reserveRunning`.
@@ -320,7 +321,9 @@ public struct CarbonPlanner: Sendable {
             if let old = previous[job.id], let kept = revalidate(old, job: job),
                let oldCost = kept.plan.predictedCarbonGrams {
                 let newCost = fresh.predictedCarbonGrams ?? .infinity
-                if !(newCost < oldCost * (1 - settings.minimumReplanSaving)) {
+                // Moving earlier for no more carbon is not churn (capacity freed up, a job ended early).
+                let earlierForNoMore = fresh.start < kept.plan.start && newCost <= oldCost + 1e-9
+                if !(newCost < oldCost * (1 - settings.minimumReplanSaving)) && !earlierForNoMore {
                     commit(kept.plan, demand: job.demand, slots: kept.slots)
                     continue
                 }
@@ -427,6 +430,7 @@ public struct CarbonPlanner: Sendable {
         var bestCost = Double.infinity
         var blockedCheaper = false   // a covered window was cheaper but had no room
         var unconstrainedBest = Double.infinity
+        var unconstrainedIndex = Int.max   // the choice without capacity (−1: the earliest instant)
         var candidates = 0
         // The earliest instant itself (run now), when it is not on a slot boundary.
         var nowCost: Double? = nil
@@ -436,6 +440,7 @@ public struct CarbonPlanner: Sendable {
                 let c = carbonGrams(start: job.earliestStart, durationSeconds: d, powerWatts: job.powerWatts)!
                 candidates += 1
                 unconstrainedBest = c
+                unconstrainedIndex = -1
                 if fitsEverywhere(job.demand, r) { nowCost = c } else { blockedCheaper = true }
             }
         }
@@ -452,17 +457,19 @@ public struct CarbonPlanner: Sendable {
                 guard missingPrefix[end] - missingPrefix[k] == 0 else { continue }
                 candidates += 1
                 let c = (pricePrefix[end - 1] - pricePrefix[k] + lastWeight * price[end - 1]) * scale
-                if c < unconstrainedBest - 1e-9 { unconstrainedBest = c }
+                if c < unconstrainedBest - 1e-9 { unconstrainedBest = c; unconstrainedIndex = k }
                 if lastBlocked >= k { if c < bestCost - 1e-9 { blockedCheaper = true }; continue }
                 if c < bestCost - 1e-9 { best = k; bestCost = c }
             }
         }
         var start: Date?
-        if let nc = nowCost, nc <= bestCost + 1e-9 { start = job.earliestStart; bestCost = nc }
+        var chosenIndex = best
+        if let nc = nowCost, nc <= bestCost + 1e-9 { start = job.earliestStart; bestCost = nc; chosenIndex = -1 }
         else if best >= 0 { start = grid.time(ofSlot: best) }
         if let start {
             let reason: PlanReason
-            if blockedCheaper && unconstrainedBest < bestCost - 1e-9 { reason = .capacityBound }
+            // Capacity-bound: the window chosen without capacity limits (cheapest, ties earliest) had no room.
+            if blockedCheaper && unconstrainedBest < bestCost - 1e-9 || unconstrainedIndex != chosenIndex { reason = .capacityBound }
             else if candidates <= 1 { reason = .deadlineBound }
             else { reason = .cheapest }
             let run = DateInterval(start: start, duration: d)

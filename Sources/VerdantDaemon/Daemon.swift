@@ -218,7 +218,7 @@ public enum Daemon {
             intensityZone: zone, policy: policy.policy, defaultDeadlines: policy.deadlines,
             stateDirectory: stateDirectory, flushIntervalSeconds: c.flushIntervalSeconds, logger: logger,
             intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
-            learnedModel: learned, gpus: gpus,
+            learnedModel: learned, gpus: gpus, capacity: c.capacity.nodeCapacity(detectedGPUs: gpus?.gpuCount ?? 0),
             metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil,
             batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil))
         try await runtime.recoverAfterRestart()

@@ -69,6 +69,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var accessOptions: AccessOptions
     @Flag(name: .customLong("dump-config"), help: "Print the configuration these options give, with each value's source, as JSON, and exit (verdant config dump shows it).")
     var dumpConfig = false
+    @OptionGroup var capacityOptions: CapacityOptions
 
     public init() {}
 
@@ -141,6 +142,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
         try accessOptions.apply(to: &c)
+        try capacityOptions.apply(to: &c)
         return c
     }
 

@@ -59,6 +59,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var intensityChain = IntensityChainConfiguration()
     /// Admin group and per-user limits (issue 10; keys in `AccessConfiguration.keys`).
     public var access = AccessConfiguration()
+    /// The node's capacity for the planner (issue 6; keys in `CapacityConfiguration.keys`).
+    public var capacity = CapacityConfiguration()
     /// How long raw energy samples and per-tick job intervals are kept (`raw-retention`, s); minute
     /// and hour rollups are kept for good. Default 7 days.
     public var rawRetentionSeconds: Double = 7 * 86400
@@ -85,7 +87,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
                               "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
                               "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval",
                               "slurm-conf", "slurm-poll-interval"]
-        + IntensityChainConfiguration.keys + AccessConfiguration.keys
+        + IntensityChainConfiguration.keys + AccessConfiguration.keys + CapacityConfiguration.keys
 
     public init() {}
 
@@ -179,6 +181,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
         try access.apply(f, file: file)
+        try capacity.apply(f, file: file)
     }
 }
 

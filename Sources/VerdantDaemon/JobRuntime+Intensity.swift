@@ -19,6 +19,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         selection = fetch ? await chain.refresh(now: now) : await chain.reselect(now: now)
         // Executor slurm: jobs Slurm holds pending follow the new forecast (scontrol update StartTime).
         if parts.batch != nil { await replanBatchJobs() }
+        noteForecast()   // a changed forecast re-plans the queue (issue 6)
         if let s = selection, s.source != previous {
             log.notice("intensity source changed", metadata: ["source": "\(s.source)", "kind": "\(s.kind.rawValue)",
                                                               "previous": "\(previous ?? "none")"])

@@ -41,6 +41,8 @@ public actor JobRuntime: VerdantAPIHandler {
         public var learnedModel: CPUPowerModel? = nil
         /// The node's GPUs (NVML), if any.
         public var gpus: (any GPUSource)? = nil
+        /// The node's capacity for the planner (`CapacityConfiguration`); unlimited by default.
+        public var capacity: NodeCapacity = .unlimited
         /// Prometheus metrics (issue 8); `nil` = not exported.
         public var metrics: VerdantMetrics? = nil
         /// Executor `slurm` (issue 9): jobs are handed to this batch scheduler at submission;
@@ -48,7 +50,7 @@ public actor JobRuntime: VerdantAPIHandler {
         public var batch: (any BatchScheduler)? = nil
     }
 
-    private struct RunningJob {
+    struct RunningJob {
         var job: Job
         var handle: JobExecutorHandle
         var last: JobReading
@@ -80,10 +82,12 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
     private var lastCheckpointNanos: UInt64 = 0
-    private var running: [Int64: RunningJob] = [:]
+    var running: [Int64: RunningJob] = [:]
+    /// Plans, run-interval controls and the re-plan flag (issue 6; JobRuntime+Planning.swift).
+    var scheduling = DaemonScheduling()
     private var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
-    private var nextDue: Date?
+    var nextDue: Date?
     /// Rung when the queue's earliest due time may have moved; `SchedulerService` waits on it.
     public nonisolated let schedulerDoorbell = SchedulerDoorbell()
     /// Samples taken since start.
@@ -390,12 +394,14 @@ public actor JobRuntime: VerdantAPIHandler {
     public func startDueJobs() -> Double? {
         // Executor slurm: Slurm starts the jobs (followBatchJobs follows them).
         guard !shuttingDown, parts.batch == nil else { return nil }
+        if scheduling.replanNeeded { replanQueue() }
+        let intervalWait = driveRunIntervals()
         let now = parts.clock.now()
         // The queue is read from SQLite only when something may be due: between submissions the
         // earliest due time is known, so the scheduler's frequent wake-ups cost no database read.
         if let due = nextDue {
-            if due == .distantFuture { return nil }
-            if due > now { return parts.clock.realSeconds(until: due) }
+            if due == .distantFuture { return intervalWait }
+            if due > now { return min(parts.clock.realSeconds(until: due), intervalWait ?? .infinity) }
         }
         let queued: [Job]
         do {
@@ -409,6 +415,12 @@ public actor JobRuntime: VerdantAPIHandler {
         for job in queued {
             let due = min(job.plannedStart, job.latestStart)
             if due <= now {
+                // Capacity is kept at every instant; at its latest start the deadline comes first.
+                if now < job.latestStart, !fitsNow(job) {
+                    scheduling.replanNeeded = true
+                    earliest = min(earliest, now.addingTimeInterval(Self.planningSlotSeconds))
+                    continue
+                }
                 if !start(job) { earliest = now }   // not started (sensor read failed): retry at once
             } else {
                 earliest = min(earliest, due)
@@ -418,7 +430,9 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         nextDue = earliest
         // A job that could not start now (sensor read failed) is retried 100 ms later.
-        return earliest <= now ? 0.1 : next
+        let wait: Double? = earliest <= now ? 0.1 : next
+        if let w = intervalWait { return min(wait ?? w, w) }
+        return wait
     }
 
     /// Starts one job; returns whether it left the queue (running, or failed to start).
@@ -488,6 +502,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                  intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart,
                                  startMonotonicNanos: before.monotonicNanos)
         follow(id: id, handle: handle)
+        beginRunIntervals(id: id, startedAt: job.startedAt!)
         return true
     }
 
@@ -504,6 +519,7 @@ public actor JobRuntime: VerdantAPIHandler {
         guard var r = running[id] else { return }
         rebaseLastReadings()
         r.last = running.removeValue(forKey: id)!.last
+        planningJobEnded(id: id)
         var job = r.job
         let cpu = exit.cpuSeconds ?? r.last.jobCPUSeconds
         var endReadFailed = false
@@ -680,21 +696,26 @@ public actor JobRuntime: VerdantAPIHandler {
         job.sizes = sizes
         job.apply(prediction)
         job.gpus = r.gpus ?? 0
-        let stored: Job
+        job.cores = r.cores ?? 1
+        var stored: Job
         if parts.batch != nil {
             stored = try await handOver(job, resources: try batchResources(r))
         } else {
             stored = try parts.database.insert(job)
+            // The whole queue is re-planned with the multi-job planner (capacity, interruptible jobs).
+            replanQueue()
+            if let id = stored.id, let replanned = try parts.database.job(id: id) { stored = replanned }
         }
         let due = min(stored.plannedStart, stored.latestStart)
-        nextDue = min(nextDue ?? due, due)
+        if let n = nextDue { nextDue = min(n, due) }   // nil (unknown): the scheduler reads the whole queue
         schedulerDoorbell.ring()
         if let id = stored.id {
+            let onData = scheduling.plans[id].map { !$0.outsideData && $0.predictedCarbonGrams != nil } ?? provenance.onData
             try parts.database.save(JobIntensityRecord(jobID: id, planSource: provenance.source, kind: provenance.kind.rawValue,
-                                                       plannedOnData: provenance.onData, filledSeconds: nil))
+                                                       plannedOnData: onData, filledSeconds: nil))
         }
         log.info("job submitted", metadata: ["job.id": "\(stored.id ?? -1)", "job.name": "\(name)",
-                                             "planned_start": "\(ISO8601.string(plan.plannedStart))"])
+                                             "planned_start": "\(ISO8601.string(stored.plannedStart))"])
         return view(stored)
     }
 
@@ -786,8 +807,9 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     public func plan(caller: Caller) async throws -> [JobView] {
-        try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
-            .sorted { $0.plannedStart < $1.plannedStart }.map { view($0) }
+        if scheduling.replanNeeded { replanQueue() }
+        return try parts.database.jobs(states: [.queued, .running]).filter(visibility(for: caller))
+            .sorted { $0.plannedStart < $1.plannedStart }.map { planView($0, base: view($0)) }
     }
 
     public func status() async throws -> StatusView {
@@ -818,6 +840,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public func replacePolicy(_ policy: SchedulingPolicy, defaultDeadlines: [JobKind: Double]) {
         parts.policy = policy
         parts.defaultDeadlines = defaultDeadlines
+        scheduling.replanNeeded = true   // the queue is kept and re-planned under the new policy
     }
 
     /// A one-line summary for `systemctl status`.

@@ -244,6 +244,7 @@ public final class VerdantDatabase: Sendable {
         registerIntensityModels(&m)
         registerSlurmJobs(&m)
         registerEnergyTicks(&m)
+        registerJobCores(&m)
         return m
     }
 

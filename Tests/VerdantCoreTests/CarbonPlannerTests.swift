@@ -143,6 +143,24 @@ import Testing
         #expect(p3.replan([job], previous: [1: first])[0].start == origin.addingTimeInterval(10 * hour))
     }
 
+    @Test func replanningMovesAJobEarlierWhenCapacityFreesUpAtNoExtraCarbon() {
+        // Flat 200 g/kWh; a 2-core node; job 1 (2 cores, 2 h) holds it, so job 2 waits until 12:00.
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: Array(repeating: 200, count: 48))
+        let cap = NodeCapacity(cores: 2, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 10)
+        var planner = CarbonPlanner(grid: grid, capacity: cap)
+        let one = PlannerJob(id: 1, earliestStart: origin, deadline: origin.addingTimeInterval(2 * hour), durationSeconds: 2 * hour, powerWatts: 100, demand: JobDemand(cores: 2))
+        let two = PlannerJob(id: 2, earliestStart: origin, deadline: origin.addingTimeInterval(12 * hour), durationSeconds: hour,
+                             powerWatts: 100, demand: JobDemand(cores: 2))
+        let plans = planner.planAll([one, two])
+        #expect(plans[1].start == origin.addingTimeInterval(2 * hour))
+        #expect(plans[1].reason == .capacityBound)
+        // Job 1 ended early: re-planned without it, job 2 moves to now (same carbon, less waiting).
+        var again = CarbonPlanner(grid: grid, capacity: cap)
+        let moved = again.replan([two], previous: [2: plans[1]])[0]
+        #expect(moved.start == origin)
+        #expect(moved.reason == .cheapest)
+    }
+
     @Test func hedgingAvoidsAnUncertainCheapSlot() {
         // Slot 4: point 100, upper 400; slot 8: point 120, upper 130. λ = 0 takes slot 4, λ = 0.5 slot 8.
         var point = [Double?](repeating: 300, count: 12); point[4] = 100; point[8] = 120
