@@ -126,7 +126,7 @@ final class SteppedWallClock: WallClock {
         }
         #expect(try db.jobs().count == 4)
         // The node samples: each spans its monotonic duration (stored to the millisecond), power 0…85 W.
-        func storedSamples() throws -> [EnergySampleRecord] { try db.pool.read { try EnergySampleRecord.fetchAll($0) } }
+        func storedSamples() throws -> [EnergySampleRecord] { try db.samples() }   // from energy_ticks
         let samples = try storedSamples()
         #expect(samples.count > 20)
         for s in samples {
