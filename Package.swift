@@ -72,6 +72,7 @@ let package = Package(
         ),
         .target(name: "VerdantCLI", dependencies: [
             "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors", "VerdantReport",
+            "VerdantDaemon",   // PolicyFile and the shipped policies, for `verdant simulate --policy` (issue 6)
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
