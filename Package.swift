@@ -75,6 +75,7 @@ let package = Package(
         .target(name: "VerdantCLI", dependencies: [
             "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors", "VerdantReport",
             "VerdantStore", "VerdantExecutor",   // issue 12: verdant doctor (read-only database check, cgroup layout)
+            "VerdantDaemon",   // PolicyFile and the shipped policies, for `verdant simulate --policy` (issue 6)
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

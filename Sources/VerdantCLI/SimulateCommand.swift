@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VerdantAPI
 import VerdantCore
+import VerdantDaemon
 
 /// `verdant simulate`: replays a job-arrival file over a real intensity trace, locally (no daemon).
 struct Simulate: ParsableCommand {
@@ -29,6 +30,8 @@ struct Simulate: ParsableCommand {
     var outage: String?
     @Option(help: "Hedging weight λ: price slots at point + λ·(upper − point) of the forecast's interval (default: the policy's, else 0).")
     var hedge: Double?
+    @Option(help: "Scheduling policy: a shipped name (default, strict-deadline, max-savings, inference-immediate) or a policy file. Its planner settings apply, and its training section's interruptible and max-delay to every job (the file's interruptible column and --interruptible win).")
+    var policy: String?
     @Flag(help: "Print JSON (keys: run_now_carbon_g, planned_carbon_g, oracle_carbon_g, savings_pct, oracle_savings_pct, deadline_misses, jobs, planning_seconds).")
     var json = false
 
@@ -55,6 +58,18 @@ struct Simulate: ParsableCommand {
             throw fail("\(jobs): \(e)")
         }
         var settings = PlannerSettings()
+        var interruptibleDefault = interruptible
+        var maxDelay: Double?
+        if let policy {
+            let loaded: SchedulingPolicy
+            do { loaded = try PolicyFile.load(path: try PolicyFile.resolve(policy)).policy } catch let e as ConfigurationError {
+                throw fail("--policy: \(e)")
+            }
+            settings = loaded.planner
+            let training = loaded.defaults(for: .training)
+            interruptibleDefault = interruptible || training.interruptible
+            maxDelay = training.maxDelaySeconds
+        }
         if let hedge { settings.hedge = hedge }
         let slotSeconds = Double(slotMinutes * 60)
         // The grid: from the first point's slot to the end of the last point's.
@@ -63,6 +78,7 @@ struct Simulate: ParsableCommand {
         let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
         let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
         var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds, settings: settings)
+        sim.maxDelaySeconds = maxDelay
         let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!,
                                                     traceStart: origin, traceEnd: sim.time(ofSlot: count))
         if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
@@ -77,7 +93,7 @@ struct Simulate: ParsableCommand {
         let choice = try ForecastChoice(forecast)
         let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: inside.map(sim.horizonSlots).max() ?? 1)
         let progress = ProgressReporter(label: "jobs planned", json: json)
-        let result = sim.run(jobs: inside, interruptible: interruptible, forecast: forecaster) { done, total in progress.update(done, of: total) }
+        let result = sim.run(jobs: inside, interruptible: interruptibleDefault, forecast: forecaster) { done, total in progress.update(done, of: total) }
         if shift != 0 {
             stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
         }
@@ -92,7 +108,7 @@ struct Simulate: ParsableCommand {
         }
         print("""
             jobs:              \(result.jobs)\(leftOut > 0 ? " (\(leftOut) outside the trace left out)" : "")
-            forecast:          \(choice.label)\(interruptible ? ", interruptible" : "")
+            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")
             run-now carbon:    \(String(format: "%.1f", result.runNowCarbonGrams / 1000)) kg
             planned carbon:    \(String(format: "%.1f", result.plannedCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.savingsPct)) %)
             oracle carbon:     \(String(format: "%.1f", result.oracleCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.oracleSavingsPct)) %)

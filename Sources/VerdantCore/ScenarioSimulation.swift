@@ -56,6 +56,8 @@ public struct ScenarioSimulation {
     /// Slots during which the intensity provider is down: decisions then get no forecast, and later
     /// decisions see no history for them.
     public var outage: Range<Int>?
+    /// The policy's maximum delay from submission (s) for every job (`simulate --policy`); nil: none.
+    public var maxDelaySeconds: Double?
     public var settings: PlannerSettings
 
     public init(trace: [Double?], origin: Date, slotSeconds: Double, outage: Range<Int>? = nil,
@@ -108,7 +110,7 @@ public struct ScenarioSimulation {
         var planner = CarbonPlanner(grid: grid, settings: settings)
         return planner.add(PlannerJob(id: 0, earliestStart: job.submittedAt, deadline: job.deadline,
                                       durationSeconds: job.durationSeconds, powerWatts: job.powerWatts,
-                                      interruptible: interruptible))
+                                      interruptible: interruptible, maxDelaySeconds: maxDelaySeconds))
     }
 
     /// Slots a job's decision needs a forecast for: from its submission slot to its deadline.

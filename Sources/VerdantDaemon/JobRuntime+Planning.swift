@@ -39,7 +39,23 @@ extension JobRuntime {
                                 intensityGramsPerKWh: Array(repeating: activeSeries.fallback.gramsPerKWh, count: n))
         }
         if let selection { return .covering(selection.slots, from: now, to: to, slotSeconds: Self.planningSlotSeconds) }
-        return .covering(parts.series, from: now, to: to, slotSeconds: Self.planningSlotSeconds)
+        // A trace: outside it the configured static value is in force (docs/configuration.md), so every
+        // slot has a value; a run outside the trace gets the reason `no-forecast` (`apply`).
+        let origin = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / Self.planningSlotSeconds).rounded(.down) * Self.planningSlotSeconds)
+        let n = max(1, Int((to.timeIntervalSince(origin) / Self.planningSlotSeconds).rounded(.up)))
+        let series = parts.series
+        return ForecastGrid(origin: origin, slotSeconds: Self.planningSlotSeconds, intensityGramsPerKWh: (0..<n).map { k in
+            let a = origin.addingTimeInterval(Double(k) * Self.planningSlotSeconds)
+            return series.meanIntensity(from: a, to: a.addingTimeInterval(Self.planningSlotSeconds)).gramsPerKWh
+        })
+    }
+
+    /// Whether a planned run lies inside real intensity data (not the static value).
+    func coveredByData(_ plan: SlotPlan) -> Bool {
+        if isStaticIntensity { return false }
+        if selection != nil { return !plan.outsideData && plan.predictedCarbonGrams != nil }
+        guard let end = plan.runs.last?.end else { return false }
+        return parts.series.isCovered(at: plan.start) && parts.series.isCovered(at: end.addingTimeInterval(-1e-3))
     }
 
     /// Whether the only intensity is the static value (no trace point, no provider slot): it is then
@@ -69,9 +85,10 @@ extension JobRuntime {
     /// left by the running jobs (reserved until their predicted end, or their last run interval).
     /// A job keeps its previous plan unless the new one saves at least the policy's
     /// `min-replan-saving`; no plan starts after the job's latest start. Changed plans are saved.
-    func replanQueue() {
+    /// - Parameter at: now (a submission passes its own now, so the new job may start at its submission).
+    func replanQueue(at: Date? = nil) {
         scheduling.replanNeeded = false
-        let now = parts.clock.now()
+        let now = at ?? parts.clock.now()
         let queued: [Job]
         do {
             queued = try parts.database.jobs(states: [.queued])
@@ -126,7 +143,11 @@ extension JobRuntime {
         job.predictedCarbon = CarbonGrams(predicted)
         job.runNowCarbon = CarbonGrams(plan.runNowCarbonGrams ?? fallback(max(parts.clock.now(), job.submittedAt)))
         job.plannedIntensity = IntensityGramsPerKWh(kWh > 0 ? predicted / kWh : 0)
-        job.planReason = isStaticIntensity && plan.reason != .capacityBound ? PlanReason.noForecast.rawValue : plan.reason.rawValue
+        job.planReason = !coveredByData(plan) && plan.reason != .capacityBound ? PlanReason.noForecast.rawValue : plan.reason.rawValue
+        if isStaticIntensity {   // exactly the static value (no rounding through grams and back)
+            job.plannedIntensity = activeSeries.fallback
+            job.predictedCarbon = CarbonGrams(activeSeries.fallback.gramsPerKWh * kWh)
+        }
     }
 
     private func persist(planned job: Job) {

@@ -703,7 +703,7 @@ public actor JobRuntime: VerdantAPIHandler {
         } else {
             stored = try parts.database.insert(job)
             // The whole queue is re-planned with the multi-job planner (capacity, interruptible jobs).
-            replanQueue()
+            replanQueue(at: now)
             if let id = stored.id, let replanned = try parts.database.job(id: id) { stored = replanned }
         }
         let due = min(stored.plannedStart, stored.latestStart)

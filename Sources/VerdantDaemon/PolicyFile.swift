@@ -78,6 +78,20 @@ public enum PolicyFile {
         return (SchedulingPolicy(name: name, kinds: kinds, appliesTo: selector, planner: settings, reservation: reservation), deadlines)
     }
 
+    /// The policies shipped in `Policies/` (a copy is bundled with the daemon), by name.
+    public static let shippedNames = ["default", "strict-deadline", "max-savings", "inference-immediate"]
+
+    /// The path of a policy given by a shipped name (`max-savings`, see `shippedNames`) or a file path.
+    /// - Throws: `ConfigurationError` when it is neither an existing file nor a shipped name.
+    public static func resolve(_ nameOrPath: String) throws -> String {
+        if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
+        let name = nameOrPath.hasSuffix(".yaml") ? String(nameOrPath.dropLast(5)) : nameOrPath
+        let bundled = Bundle.module.bundleURL.appendingPathComponent("policies/\(name).yaml").path
+        if shippedNames.contains(name), FileManager.default.fileExists(atPath: bundled) { return bundled }
+        throw ConfigurationError(file: nameOrPath, line: nil,
+                                 message: "no such policy file, and not a shipped policy name (\(shippedNames.joined(separator: ", ")))")
+    }
+
     /// Reads and parses a policy file.
     public static func load(path: String) throws -> (policy: SchedulingPolicy, deadlines: [JobKind: Double]) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -38,7 +38,9 @@ import Glibc
             let latest = try #require(date(job["latest_start"])).timeIntervalSince1970
             let planned = try #require(date(job["planned_start"])).timeIntervalSince1970
             let d = try #require(job["expected_duration_s"] as? Double)
-            #expect(abs(latest - (deadline - d)) < 0.01)
+            // Latest start: deadline − duration − 2σ of the predicted duration (policy margin-sigmas, issue 6).
+            let sigma = job["expected_duration_uncertainty_s"] as? Double ?? 0
+            #expect(abs(latest - (deadline - d - 2 * sigma)) < 0.01)
             let best = trace.cheapestStart(from: submitted, latest: latest, duration: d)
             #expect(abs(planned - best.start) < 0.01, "job \(job["name"]!): planned \(planned), cheapest \(best.start)")
             #expect(abs(trace.mean(planned, planned + d) - best.mean) < 1e-6)
