@@ -83,30 +83,30 @@ extension VerdantDatabase {
 
     // MARK: Writing
 
-    /// The zone rows, (zone, name) → id.
-    static func zoneIDs(_ db: Database) throws -> [ZoneKey: Int64] {
-        var out: [ZoneKey: Int64] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, zone, zone_name FROM energy_zones") { out[ZoneKey(zone: r[1], name: r[2])] = r[0] }
-        return out
-    }
-
     struct ZoneKey: Hashable { var zone: String; var name: String }
 
     /// Inserts samples into `energy_ticks`, grouped by start. A zone sample whose zone and start are
     /// already stored is ignored (as the v2 unique key on zone and start did).
     static func insertTicks(_ db: Database, _ samples: [EnergySampleRecord]) throws {
         guard !samples.isEmpty else { return }
-        var ids = try zoneIDs(db)
+        // Zone rows of this batch only (an indexed lookup per distinct zone and name), never the whole table.
+        var ids: [ZoneKey: Int64] = [:]
+        var zoneOf: [Int64: String] = [:]
+        let find = try db.cachedStatement(sql: "SELECT id FROM energy_zones WHERE zone = ? AND zone_name = ?")
         func id(_ s: EnergySampleRecord) throws -> Int64 {
             let k = ZoneKey(zone: s.zone, name: s.zoneName)
             if let i = ids[k] { return i }
-            try db.execute(sql: "INSERT INTO energy_zones (zone, zone_name) VALUES (?, ?)", arguments: [s.zone, s.zoneName])
-            let i = db.lastInsertedRowID
+            let i: Int64
+            if let found = try Int64.fetchOne(find, arguments: [s.zone, s.zoneName]) {
+                i = found
+            } else {
+                try db.execute(sql: "INSERT INTO energy_zones (zone, zone_name) VALUES (?, ?)", arguments: [s.zone, s.zoneName])
+                i = db.lastInsertedRowID
+            }
             ids[k] = i
+            zoneOf[i] = s.zone
             return i
         }
-        var zoneOf: [Int64: String] = [:]
-        for (k, v) in ids { zoneOf[v] = k.zone }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO energy_ticks (start_ms, span_ms, duration_us, busy_us, n, zones) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(start_ms) DO NOTHING
@@ -133,6 +133,9 @@ extension VerdantDatabase {
                                            arguments: [start])!
                 let old = TickTiming(spanMs: row[0], durationUs: row[1], busyUs: row[2])
                 var stored = decode(row[3] as Data, tick: old)
+                for e in stored where zoneOf[e.zoneID] == nil {
+                    zoneOf[e.zoneID] = try String.fetchOne(db, sql: "SELECT zone FROM energy_zones WHERE id = ?", arguments: [e.zoneID]) ?? ""
+                }
                 let have = Set(stored.map { zoneOf[$0.zoneID] ?? "" })
                 for var entry in entries where !have.contains(zoneOf[entry.zoneID] ?? "") {
                     entry.ownTiming = entry.timing != old
