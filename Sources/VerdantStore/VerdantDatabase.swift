@@ -235,6 +235,7 @@ public final class VerdantDatabase: Sendable {
         registerReportRollups(&m)
         registerIntensityModels(&m)
         registerSlurmJobs(&m)
+        registerSlurmNodeEnergy(&m)
         return m
     }
 
