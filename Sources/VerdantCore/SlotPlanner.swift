@@ -416,7 +416,7 @@ public struct CarbonPlanner: Sendable {
     }
 
     /// Non-interruptible: the cheapest start among the aligned starts in [⌈earliest⌉, ⌊latest⌋] and
-    /// the earliest instant itself; falls back to the latest start when none is covered or fits.
+    /// the earliest and latest instants themselves (ties to the earlier); falls back to the latest start when none is covered or fits.
     private func chooseStart(_ job: PlannerJob, latest: Date) -> (SlotPlan, [Range<Int>]) {
         let d = job.durationSeconds
         let n = d / grid.slotSeconds
@@ -462,10 +462,24 @@ public struct CarbonPlanner: Sendable {
                 if c < bestCost - 1e-9 { best = k; bestCost = c }
             }
         }
+        // The latest start itself, when it is not on a slot boundary: over a piecewise-constant forecast
+        // the cheapest start in [earliest, latest] lies on a slot boundary or at one of the two ends.
+        var latestCost: Double? = nil
+        let l = grid.position(latest)
+        if abs(l - l.rounded()) > 1e-9, l >= 0, latest > job.earliestStart {
+            let r = slotRange(DateInterval(start: latest, duration: d))
+            if r.upperBound <= grid.count, missingPrefix[r.upperBound] - missingPrefix[max(r.lowerBound, 0)] == 0 {
+                let c = carbonGrams(start: latest, durationSeconds: d, powerWatts: job.powerWatts)!
+                candidates += 1
+                if c < unconstrainedBest - 1e-9 { unconstrainedBest = c; unconstrainedIndex = -2 }
+                if fitsEverywhere(job.demand, r) { latestCost = c } else if c < bestCost - 1e-9 { blockedCheaper = true }
+            }
+        }
         var start: Date?
         var chosenIndex = best
         if let nc = nowCost, nc <= bestCost + 1e-9 { start = job.earliestStart; bestCost = nc; chosenIndex = -1 }
         else if best >= 0 { start = grid.time(ofSlot: best) }
+        if let lc = latestCost, lc < bestCost - 1e-9 { start = latest; bestCost = lc; chosenIndex = -2 }
         if let start {
             let reason: PlanReason
             // Capacity-bound: the window chosen without capacity limits (cheapest, ties earliest) had no room.

@@ -220,7 +220,8 @@ public enum Daemon {
             intensityChain: chain, forecasts: forecasts, stateLock: lock, access: AccessPolicy(configuration: c.access),
             learnedModel: learned, gpus: gpus, capacity: c.capacity.nodeCapacity(detectedGPUs: gpus?.gpuCount ?? 0),
             metrics: c.metricsAddress != nil || c.metricsTextfile != nil ? VerdantMetrics() : nil,
-            batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil))
+            batch: c.executor == "slurm" ? SlurmCLI(configuration: c.slurmConf) : nil,
+            slurmCgroupRoot: c.slurmNodeEnergy ? c.cgroupRoot : nil))
         try await runtime.recoverAfterRestart()
         await runtime.refreshIntensity(fetch: false)   // IntensityService fetches once serving
         guard await runtime.sample() else {

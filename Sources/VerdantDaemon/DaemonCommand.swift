@@ -65,6 +65,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     var slurmConf: String?
     @Option(name: .customLong("slurm-poll-interval"), help: "How often Slurm jobs are polled (e.g. 5s).")
     var slurmPollInterval: String?
+    @Flag(name: .customLong("slurm-node-energy"), help: "Split this node's energy among the Slurm jobs running here, through their cgroups.")
+    var slurmNodeEnergy = false
     @OptionGroup var intensityChainOptions: IntensityChainOptions
     @OptionGroup var accessOptions: AccessOptions
     @Flag(name: .customLong("dump-config"), help: "Print the configuration these options give, with each value's source, as JSON, and exit (verdant config dump shows it).")
@@ -139,6 +141,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             guard let s = DurationSyntax.parseSeconds(v), s > 0 else { throw ValidationError("--slurm-poll-interval must be a duration such as 5s") }
             c.slurmPollIntervalSeconds = s
         }
+        if slurmNodeEnergy { c.slurmNodeEnergy = true }
         if staticIntensity != nil { c.intensityChain.staticIntensityGiven = true }
         try intensityChainOptions.apply(to: &c)
         try accessOptions.apply(to: &c)

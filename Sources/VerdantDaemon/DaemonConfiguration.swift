@@ -76,6 +76,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// How often Slurm jobs are polled with `squeue`/`sacct`, and waiting ones resubmitted
     /// (`slurm-poll-interval`, s). Default 5 s: one `squeue --json` per poll is light on slurmctld.
     public var slurmPollIntervalSeconds: Double = 5
+    /// On a compute node: split the node's energy among the Slurm jobs running here through the
+    /// cgroups Slurm's cgroup plugin creates under `cgroup-root` (`slurm-node-energy`, default off;
+    /// docs/slurm.md, "Energy").
+    public var slurmNodeEnergy = false
     /// The executors `executor` accepts: `slurm` hands every job to a Slurm cluster at submission
     /// with `sbatch --begin` (docs/slurm.md).
     public static let executors = ["auto", "systemd", "cgroup", "slurm"]
@@ -86,7 +90,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
                               "flush-interval", "policy", "estimate-max-watts", "estimate-idle-watts", "log-level",
                               "executor", "debug-stall-file", "debug-hung-component", "shutdown-grace",
                               "raw-retention", "metrics-address", "metrics-textfile", "forecast-retrain-interval",
-                              "slurm-conf", "slurm-poll-interval"]
+                              "slurm-conf", "slurm-poll-interval", "slurm-node-energy"]
         + IntensityChainConfiguration.keys + AccessConfiguration.keys + CapacityConfiguration.keys
 
     public init() {}
@@ -178,6 +182,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let v = try f.seconds("slurm-poll-interval") {
             guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }
             slurmPollIntervalSeconds = v
+        }
+        if let v = try f.string("slurm-node-energy") {
+            guard let b = Bool(v) else {
+                throw ConfigurationError(file: file, line: f.line("slurm-node-energy"), message: "'slurm-node-energy' must be true or false, got '\(v)'")
+            }
+            slurmNodeEnergy = b
         }
         try Self.applyIntensityChain(f, file: file, into: &intensityChain)
         try access.apply(f, file: file)

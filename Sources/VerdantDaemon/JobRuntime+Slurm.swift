@@ -193,7 +193,13 @@ extension JobRuntime {
             job.endedAt = s.endAt.map { parts.clock.daemonTime(ofReal: $0) } ?? parts.clock.now()
             job.exitCode = s.exitCode.map { $0.signal == 0 ? $0.status : nil } ?? nil
             job.signal = s.exitCode.flatMap { $0.signal != 0 ? $0.signal : nil }
-            if let energy = s.consumedEnergy, let start = job.startedAt, let end = job.endedAt {
+            if let sid = r.slurmJobID, let own = slurmNodeEnergy(slurmJobID: sid), job.startedAt != nil {
+                // Per job: this node's energy split by the job's cgroup CPU time (slurm-node-energy).
+                job.energy = own.energy
+                job.energySource = own.source
+                job.carbon = own.energy == nil ? nil : CarbonGrams(own.carbonGrams)
+                job.cpuSeconds = own.cpuSeconds
+            } else if let energy = s.consumedEnergy, let start = job.startedAt, let end = job.endedAt {
                 // Node-level: the job's own only when it had its nodes exclusively (sacct(1)).
                 job.energy = energy
                 job.energySource = .measured
@@ -307,7 +313,10 @@ extension JobRuntime {
         out.cluster = r.cluster
         out.slurmJobID = r.slurmJobID
         out.slurmState = r.slurmState
-        if r.consumedEnergy != nil {
+        if let sid = r.slurmJobID, v.energySource != EnergySource.unavailable.rawValue, slurmNodeEnergy(slurmJobID: sid) != nil {
+            out.energyScope = "job: this node's energy split by the job's cgroup CPU time (slurm-node-energy)"
+                + (r.consumedEnergy.map { "; Slurm's node-level ConsumedEnergyRaw: \(Int($0.joules.rounded())) J" } ?? "")
+        } else if r.consumedEnergy != nil {
             out.energyScope = "node: Slurm ConsumedEnergyRaw, the job's own only if it had its nodes exclusively"
         }
         if out.reason == nil, r.slurmJobID == nil, let m = r.message { out.reason = m }

@@ -48,6 +48,9 @@ public actor JobRuntime: VerdantAPIHandler {
         /// Executor `slurm` (issue 9): jobs are handed to this batch scheduler at submission;
         /// `nil` = the local executor.
         public var batch: (any BatchScheduler)? = nil
+        /// Per-job energy of Slurm jobs on this compute node (`slurm-node-energy`): the cgroup root
+        /// their cgroups are found under; `nil` = off.
+        public var slurmCgroupRoot: String? = nil
     }
 
     struct RunningJob {
@@ -94,6 +97,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public private(set) var ticks = 0
     /// Executor `slurm`: whether the cluster answered last time (JobRuntime+Slurm.swift).
     var batchHealth = BatchHealth()
+    var slurmNode = SlurmNodeTracker()
 
     public init(parts: Parts) {
         self.parts = parts
@@ -267,6 +271,11 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         lastReading = reading
         chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
+        if parts.slurmCgroupRoot != nil {
+            chargeSlurmNodeJobs(node: node, nodeBusyCPUSeconds: previous.map { reading.cpu.busySeconds - $0.cpu.busySeconds } ?? 0,
+                                start: previous.map { parts.clock.time(atMonotonicNanos: $0.monotonicNanos) }, time: time,
+                                monotonicNanos: reading.monotonicNanos)
+        }
         parts.metrics?.sampleTaken(at: time)
         ticks += 1
         flush(force: false)

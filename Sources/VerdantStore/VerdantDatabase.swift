@@ -245,6 +245,7 @@ public final class VerdantDatabase: Sendable {
         registerSlurmJobs(&m)
         registerEnergyTicks(&m)
         registerJobCores(&m)
+        registerSlurmNodeEnergy(&m)
         return m
     }
 
