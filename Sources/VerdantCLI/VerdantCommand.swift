@@ -49,7 +49,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit a job; prints its id.",
-        discussion: "Example: verdant submit --name digits-train --kind training --deadline 12h --expected-duration 1h -- python3 train.py")
+        discussion: "Example: verdant submit --name digits-train --kind training --deadline 12h --expected-duration 1h -- python3 train.py\nExample: verdant submit --kind inference -- echo hello")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Job name; earlier runs with the same name and kind predict its duration and energy.")
@@ -157,7 +157,7 @@ struct Show: AsyncParsableCommand {
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "A job's output: the journal of its unit (systemd executor) or its log file (cgroup executor).",
-        discussion: "Example: verdant logs 1")
+        discussion: "Example: verdant logs 2")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Job id.") var id: Int64
     @Flag(help: "Print JSON ({id, source, text}).") var json = false

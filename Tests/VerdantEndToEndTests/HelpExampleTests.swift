@@ -81,14 +81,27 @@ import Testing
             all += found.map { (name, $0) }
         }
         #expect(all.count >= 25, "only \(all.count) examples found")
-        // Submissions first (later examples show, log and finally cancel job 1), then the rest.
-        func rank(_ e: String) -> Int { e.hasPrefix("verdant submit") ? 0 : e.hasPrefix("verdant cancel") ? 3 : e.contains("--latest") ? 2 : 1 }
+        // Submissions first (job 1 is planned for later, job 2 an inference job that runs soon), then the
+        // cancel of the queued job 1, the rest, and last the log of job 2 once it has run.
+        func rank(_ e: String) -> Int {
+            e.hasPrefix("verdant submit") ? 0 : e.hasPrefix("verdant cancel") ? 1 : e.hasPrefix("verdant logs") ? 4 : e.contains("--latest") ? 3 : 2
+        }
         var seen: Set<String> = []
-        let ordered = all.filter { seen.insert($0.example).inserted }.sorted { rank($0.example) < rank($1.example) }
+        let ordered = all.filter { seen.insert($0.example).inserted }.enumerated()
+            .sorted { (rank($0.element.example), $0.offset) < (rank($1.element.example), $1.offset) }.map(\.element)
         let runLong = ProcessInfo.processInfo.environment["VERDANT_LONG_EXAMPLES"] == "1"
         var ran = 0
         for (command, example) in ordered {
             let words = Array(example.split(separator: " ").map(String.init).dropFirst())
+            if example.hasPrefix("verdant logs "), let id = words.last {
+                // As a reader would: the log exists once the job has run.
+                let ended = try waitFor(240) { () -> Bool? in
+                    let r = try run(["show", id, "--json"])
+                    let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                    return (obj?["ended_at"] as? String) != nil ? true : nil
+                }
+                #expect(ended == true, "job \(id) did not run within 240 s")
+            }
             if example.contains("--latest") {
                 // As verdant-report.timer leaves one: a weekly HTML report in <state>/reports.
                 let made = try run(["report", "--format", "html", "--output", state.appendingPathComponent("reports").path + "/"])
@@ -121,7 +134,7 @@ import Testing
             #expect(try runProgram("/bin/bash", ["-n", out.appendingPathComponent("completions/bash/\(exe)").path]).status == 0, "bash -n \(exe)")
             #expect(bash.contains("complete -o filenames -F _\(exe) \(exe)") || bash.contains("complete -F _\(exe)"), "no complete line for \(exe)")
             #expect(try read("completions/zsh/_\(exe)").hasPrefix("#compdef \(exe)"))
-            #expect(try read("completions/fish/\(exe).fish").contains("complete -c \(exe)"))
+            #expect(try read("completions/fish/\(exe).fish").contains("complete -c '\(exe)'"))
             let man = try read("man/\(exe).1")
             #expect(man.contains(".Dt \(exe.uppercased()) 1"))
         }
