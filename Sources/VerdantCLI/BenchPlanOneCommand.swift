@@ -17,6 +17,8 @@ struct BenchPlanOne: ParsableCommand {
             no duration uncertainty) and one add(). Output (--json): {"decisions": [{"duration_h", "deadline_h", \
             "start_h", "cost_g_h_per_kwh"}], "decision_us": {"median", "min", "max"}, "repeat"}; cost is the \
             sum of the hourly intensities the run covers (the quantity carbon-aware-scheduler minimises).
+
+            Example: verdant bench plan-one --profile docs/examples/week-profile.json --jobs docs/examples/plan-one-jobs.json --repeat 5
             """)
 
     @Option(help: "JSON array of 168 hourly intensities (gCO2eq/kWh).") var profile: String
