@@ -120,7 +120,9 @@ public enum ReportJSON {
 
         mutating func job(_ j: ReportJob) throws {
             open(123)
-            try numbers(["carbon_g": j.carbon?.grams, "cpu_seconds": j.cpuSeconds])
+            try numbers(["carbon_g": j.carbon?.grams])
+            key("cluster"); text(j.placement?.cluster)   // executor slurm; null for local jobs
+            try numbers(["cpu_seconds": j.cpuSeconds])
             key("ended_at"); date(j.endedAt)
             try numbers(["energy_j": j.energy?.joules])
             key("energy_source"); string(j.energySource.rawValue)
@@ -130,6 +132,7 @@ public enum ReportJSON {
             try numbers(["predicted_carbon_g": j.predictedCarbon.grams])
             key("row"); try row(j.row)
             try numbers(["run_now_carbon_g": j.runNowCarbon.grams])
+            key("slurm_job_id"); if let v = j.placement?.batchJobID { int(v) } else { raw("null") }
             key("started_at"); date(j.startedAt)
             key("state"); string(j.state.rawValue)
             key("submitted_at"); date(j.submittedAt)

@@ -24,7 +24,9 @@ import VerdantReport
         j.durationErrorPercent = -3
         return ReportJobInput(job: j, userName: "u\(id)", intensitySource: id == 1 ? nil : "trace:de.csv", intensityKind: "average",
                               measuredSeconds: 1, estimatedSeconds: 2, missingSeconds: 1e-7,
-                              counterfactualCarbon: carbon.map { CarbonGrams($0 * 2) })
+                              counterfactualCarbon: carbon.map { CarbonGrams($0 * 2) },
+                              // Job 3 ran on a Slurm cluster (executor slurm), job 4 was refused (no Slurm id).
+                              placement: id == 3 ? JobPlacement(cluster: "ci", batchJobID: 42) : id == 4 ? JobPlacement(cluster: "ci", batchJobID: nil) : nil)
     }
 
     func same(_ r: EnergyReport) throws {
