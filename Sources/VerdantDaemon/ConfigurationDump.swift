@@ -140,6 +140,10 @@ public enum ConfigurationDump {
             "admin-group": a.adminGroup, "max-queued-jobs-per-user": a.maxQueuedJobsPerUser.map(String.init),
             "max-cores-per-job": a.maxCoresPerJob.map(String.init), "max-gpus-per-job": a.maxGPUsPerJob.map(String.init),
             "max-deadline": a.maxDeadlineSeconds.map(duration),
+            "slurm-conf": c.slurmConf, "slurm-poll-interval": duration(c.slurmPollIntervalSeconds),
+            "slurm-node-energy": String(c.slurmNodeEnergy),
+            "capacity-cores": c.capacity.cores.map(number), "capacity-memory-gib": c.capacity.memoryGiB.map(number),
+            "capacity-gpus": c.capacity.gpus.map(String.init), "max-concurrent-jobs": c.capacity.maxConcurrentJobs.map(String.init),
         ]
         // A key added to DaemonConfiguration.keys without a rendering here shows as "(not rendered)"
         // rather than vanishing; ConfigurationDumpTests checks that none does.
