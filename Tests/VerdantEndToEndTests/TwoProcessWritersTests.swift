@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import VerdantStore
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,8 @@ import Glibc
         var config = Configuration()
         config.readonly = true
         let pool = try DatabasePool(path: dbPath, configuration: config)
-        func daemonSamples() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM energy_samples")! } }
+        // Samples are stored per tick in `energy_ticks` (EnergyTicks.swift): counted through its reader.
+        func daemonSamples() throws -> Int { try pool.read { try VerdantDatabase.samples($0).count } }
 
         let before = try daemonSamples()
         var imports: [(zone: String, offset: Int)] = []
@@ -71,12 +73,10 @@ import Glibc
         }
         // The daemon's samples: each starts where the previous one ended (within the 1 ms the store
         // keeps), so none is missing.
-        let spans = try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT julianday(start_at) AS s, julianday(end_at) AS e FROM energy_samples ORDER BY start_at")
-        }
+        let spans = try pool.read { db in try VerdantDatabase.samples(db) }
         var gaps = 0
         for k in spans.indices.dropFirst() {
-            let gap = ((spans[k]["s"] as Double) - (spans[k - 1]["e"] as Double)) * 86400
+            let gap = spans[k].startAt.timeIntervalSince(spans[k - 1].endAt)
             if abs(gap) > 0.003 { gaps += 1 }
         }
         #expect(gaps == 0, "\(gaps) gaps or overlaps between consecutive samples of \(spans.count)")

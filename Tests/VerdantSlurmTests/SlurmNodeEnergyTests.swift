@@ -80,10 +80,8 @@ extension SlurmClusterTests {
         #expect(rec.cpuSeconds > 0.3 && rec.cpuSeconds <= 3.6)
         // No RAPL here: the node's energy is the power model's estimate; the job's share is a part of it.
         #expect(rec.source == .estimated)
-        let nodeEnergy = try await db.pool.read { d in
-            try Double.fetchOne(d, sql: "SELECT SUM(energy_j) FROM energy_samples WHERE start_at >= ? AND end_at <= ?",
-                                arguments: [rec.firstSeenAt, rec.lastSeenAt]) ?? 0
-        }
+        let nodeEnergy = try db.samples(from: rec.firstSeenAt, to: rec.lastSeenAt)
+            .filter { $0.endAt <= rec.lastSeenAt }.compactMap { $0.energy?.joules }.reduce(0, +)
         #expect(rec.energyJoules > 0 && rec.energyJoules <= nodeEnergy + 1e-9)
     }
 }
