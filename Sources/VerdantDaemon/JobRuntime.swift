@@ -85,6 +85,9 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
     private var lastCheckpointNanos: UInt64 = 0
+    private var lastMemoryReleaseNanos: UInt64 = 0
+    /// How often the flush also releases the database's memory (`VerdantDatabase.releaseMemory()`): 60 s.
+    static let memoryReleaseIntervalNanos: UInt64 = 60_000_000_000
     var running: [Int64: RunningJob] = [:]
     /// Plans, run-interval controls and the re-plan flag (issue 6; JobRuntime+Planning.swift).
     var scheduling = DaemonScheduling()
@@ -390,6 +393,11 @@ public actor JobRuntime: VerdantAPIHandler {
             lastFlushNanos = now
             // Empty the WAL now and then; skipped (and retried) while a report reader is mid-read.
             if now - lastCheckpointNanos >= 30_000_000_000, parts.database.checkpointIfIdle() { lastCheckpointNanos = now }
+            // Bounded memory (issue 10): give the connections' caches and freed heap back every minute.
+            if now - lastMemoryReleaseNanos >= Self.memoryReleaseIntervalNanos {
+                parts.database.releaseMemory()
+                lastMemoryReleaseNanos = now
+            }
         } catch {
             // Kept in memory and retried at the next flush: nothing is dropped.
             log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
