@@ -36,6 +36,7 @@ let package = Package(
 
         // MARK: Adapters, one technology each
         .target(name: "VerdantSensors", dependencies: ["VerdantCore", "CVerdantSensors"]),
+        .target(name: "VerdantKernelFiles"),
         .target(name: "VerdantStore", dependencies: [
             "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
@@ -43,9 +44,9 @@ let package = Package(
         .target(name: "VerdantCarbonProviders", dependencies: [
             "VerdantCore", "VerdantCarbon", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn"]),
-        .target(name: "VerdantSlurm", dependencies: ["VerdantCore"]),
-        .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VerdantExecutor", dependencies: ["VerdantCore", "CVerdantSpawn", "VerdantKernelFiles"]),
+        .target(name: "VerdantSlurm", dependencies: ["VerdantCore", "VerdantKernelFiles"]),
+        .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", "VerdantKernelFiles", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         // Pure renderings of an EnergyReport (table, CSV, JSON, self-contained HTML with SVG charts).
@@ -99,6 +100,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantStoreTests", dependencies: ["VerdantStore", "VerdantCore"]),
+        .testTarget(name: "VerdantKernelFilesTests", dependencies: ["VerdantKernelFiles"]),
         .testTarget(name: "VerdantCarbonTests", dependencies: [
             "VerdantCarbon", "VerdantCarbonProviders", "VerdantCore", "VerdantTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),

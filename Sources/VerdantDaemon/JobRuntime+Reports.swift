@@ -40,12 +40,14 @@ extension JobRuntime {
 
     /// Stores what the report needs once per-tick intervals are pruned: the run's split by energy
     /// source and the counterfactual carbon (same energy, same series, started at submission).
-    func recordReportSummary(_ job: Job, intervals: [JobEnergyInterval]) {
+    func recordReportSummary(_ job: Job, totals: RunningJobTotals) {
         guard let id = job.id else { return }
         let run = (job.startedAt != nil && job.endedAt != nil) ? max(0, job.endedAt!.timeIntervalSince(job.startedAt!)) : 0
         let cf = ReportBuilder.counterfactual(job, series: activeSeries)
         do {
-            try parts.database.save(JobEnergySummaryRecord(jobID: id, intervals: intervals, runSeconds: run, counterfactualCarbon: cf))
+            try parts.database.save(JobEnergySummaryRecord(jobID: id, measuredSeconds: totals.measuredSeconds,
+                                                           estimatedSeconds: totals.estimatedSeconds,
+                                                           missingSeconds: totals.missingSeconds(runSeconds: run), counterfactualCarbon: cf?.grams))
         } catch {
             log.error("saving the job's report summary failed", metadata: ["job.id": "\(id)", "error": "\(error)"])
         }

@@ -57,7 +57,8 @@ public actor JobRuntime: VerdantAPIHandler {
         var job: Job
         var handle: JobExecutorHandle
         var last: JobReading
-        var intervals: [JobEnergyInterval]
+        /// Sums of its intervals so far (the intervals themselves go to the database at each flush).
+        var totals = RunningJobTotals()
         /// Set when the job is being stopped on purpose: the state and reason to record at exit.
         var stopping: (state: JobState, reason: String)?
         /// The GPUs it holds and their cumulative energy at its start.
@@ -85,6 +86,9 @@ public actor JobRuntime: VerdantAPIHandler {
     private var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
     private var lastCheckpointNanos: UInt64 = 0
+    private var lastMemoryReleaseNanos: UInt64 = 0
+    /// How often the flush also releases the database's memory (`VerdantDatabase.releaseMemory()`): 60 s.
+    static let memoryReleaseIntervalNanos: UInt64 = 60_000_000_000
     var running: [Int64: RunningJob] = [:]
     /// Plans, run-interval controls and the re-plan flag (issue 6; JobRuntime+Planning.swift).
     var scheduling = DaemonScheduling()
@@ -172,7 +176,7 @@ public actor JobRuntime: VerdantAPIHandler {
         j.pid = handle.pid ?? j.pid
         j.cgroupPath = handle.cgroupPath ?? j.cgroupPath
         running[id] = RunningJob(job: j, handle: handle, last: JobReading(node: reading, time: time, jobCPUSeconds: cpu),
-                                 intervals: [], stopping: nil)
+                                 stopping: nil)
         log.info("job re-adopted after restart", metadata: ["job.id": "\(id)", "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         follow(id: id, handle: handle)
     }
@@ -339,7 +343,7 @@ public actor JobRuntime: VerdantAPIHandler {
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: last, to: jr, model: parts.model,
                                                               series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
-            running[id]?.intervals.append(interval)
+            running[id]?.totals.add(interval)
             running[id]?.last = jr
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
             parts.metrics?.jobInterval(id: id, name: name, kind: kind.rawValue,
@@ -390,6 +394,11 @@ public actor JobRuntime: VerdantAPIHandler {
             lastFlushNanos = now
             // Empty the WAL now and then; skipped (and retried) while a report reader is mid-read.
             if now - lastCheckpointNanos >= 30_000_000_000, parts.database.checkpointIfIdle() { lastCheckpointNanos = now }
+            // Bounded memory (issue 10): give the connections' caches and freed heap back every minute.
+            if now - lastMemoryReleaseNanos >= Self.memoryReleaseIntervalNanos {
+                parts.database.releaseMemory()
+                lastMemoryReleaseNanos = now
+            }
         } catch {
             // Kept in memory and retried at the next flush: nothing is dropped.
             log.error("writing samples failed; will retry", metadata: ["error": "\(error)", "buffered": "\(pendingSamples.count)"])
@@ -508,7 +517,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                            "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         running[id] = RunningJob(job: job, handle: handle,
                                  last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
-                                 intervals: [], stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart,
+                                 stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart,
                                  startMonotonicNanos: before.monotonicNanos)
         follow(id: id, handle: handle)
         beginRunIntervals(id: id, startedAt: job.startedAt!)
@@ -539,7 +548,7 @@ public actor JobRuntime: VerdantAPIHandler {
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = Attribution.interval(from: r.last, to: jr, model: parts.model, series: activeSeries,
                                                 profile: parts.sensor.profile, learned: learner.model)
-            r.intervals.append(interval)
+            r.totals.add(interval)
             job.endedAt = time
         } else {
             // The end reading failed: the last partial interval is unknown, so the total is too.
@@ -571,14 +580,14 @@ public actor JobRuntime: VerdantAPIHandler {
         job.exitCode = exit.exitCode
         job.signal = exit.signal
         job.cpuSeconds = cpu
-        let sources = r.intervals.map(\.source)
+        let sources = r.totals.sources
         job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources + (gpuMissing ? [.unavailable] : []))
         if !(job.energySource?.hasValue ?? false) {
             job.energy = nil
             job.carbon = nil
         } else {
-            job.energy = r.intervals.map(\.energy).reduce(.zero, +) + (job.gpuEnergy ?? .zero)
-            job.carbon = r.intervals.map(\.carbon).reduce(.zero, +)
+            job.energy = r.totals.energy + (job.gpuEnergy ?? .zero)
+            job.carbon = r.totals.carbon
             if let g = job.gpuEnergy, let t0 = job.startedAt, let t1 = job.endedAt {
                 job.carbon = (job.carbon ?? .zero) + CarbonGrams(energy: g, intensity: activeSeries.meanIntensity(from: t0, to: t1))
             }
@@ -594,11 +603,11 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         job.recordPredictionErrors()
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)
-        recordReportSummary(job, intervals: r.intervals)
+        recordReportSummary(job, totals: r.totals)
         // The last interval is written with the final state; earlier ones may still be buffered.
         let unflushed = pendingIntervals.filter { $0.jobID == id }
         pendingIntervals.removeAll { $0.jobID == id }
-        let last = r.intervals.last.map { [JobIntervalRecord(jobID: id, interval: $0)] } ?? []
+        let last = r.totals.last.map { [JobIntervalRecord(jobID: id, interval: $0)] } ?? []
         do {
             try parts.database.finish(job, intervals: unflushed + last)
         } catch {
@@ -753,11 +762,11 @@ public actor JobRuntime: VerdantAPIHandler {
             return withSlurm(withIntensity(JobView(j)), j.id.flatMap { try? parts.database.slurmJob(jobID: $0) })
         }
         var live = r.job
-        if !r.intervals.isEmpty {
-            live.energySource = Self.combinedSource(r.intervals.map(\.source))
+        if !r.totals.isEmpty {
+            live.energySource = r.totals.combinedSource
             let known = live.energySource?.hasValue ?? false
-            live.energy = known ? r.intervals.map(\.energy).reduce(.zero, +) : nil
-            live.carbon = known ? r.intervals.map(\.carbon).reduce(.zero, +) : nil
+            live.energy = known ? r.totals.energy : nil
+            live.carbon = known ? r.totals.carbon : nil
             live.cpuSeconds = r.last.jobCPUSeconds
         }
         return withIntensity(JobView(live))

@@ -1,5 +1,6 @@
 import Foundation
 import VerdantCore
+import VerdantKernelFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,7 +98,7 @@ public struct JobCgroup: Sendable, Hashable {
 
     /// Pids still in the cgroup.
     public func pids() -> [Int32] {
-        guard let s = try? String(contentsOfFile: procsFile, encoding: .utf8) else { return [] }
+        guard let s = KernelFile.readText(procsFile) else { return [] }
         return s.split(separator: "\n").compactMap { Int32($0) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import VerdantCore
+import VerdantKernelFiles
 
 /// One Slurm job's cgroup on this node, as Slurm's cgroup plugin made it.
 public struct SlurmJobCgroup: Sendable, Hashable {
@@ -65,7 +66,7 @@ public enum SlurmCgroupScanner {
     /// file cannot be read or parsed (the job ended).
     public static func cpuSeconds(_ c: SlurmJobCgroup) -> Double? {
         let file = c.path + (c.version == 1 ? "/cpuacct.usage" : "/cpu.stat")
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        guard let text = KernelFile.readText(file) else { return nil }
         return c.version == 1 ? CgroupCPUStat.secondsFromV1Usage(text) : CgroupCPUStat.secondsFromV2CPUStat(text)
     }
 }

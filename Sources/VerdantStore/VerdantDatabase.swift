@@ -41,7 +41,9 @@ public final class VerdantDatabase: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA journal_size_limit = \(Self.journalSizeLimitBytes)")
+            try Self.applyMemoryBounds(db)
         }
+        config.maximumReaderCount = Self.maximumReaderCount
         pool = try DatabasePool(path: path, configuration: config)
         // Jobs hold their submitters' environments: only the daemon's user may read the file.
         // SQLite gives the -wal and -shm files the database file's mode.

@@ -1,6 +1,7 @@
 import CSystemd
 import Foundation
 import VerdantCore
+import VerdantKernelFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -252,7 +253,7 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
     static func cgroupCPUSeconds(_ controlGroup: String) -> Double? {
         guard !controlGroup.isEmpty else { return nil }
         for root in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
-            guard let s = try? String(contentsOfFile: root + controlGroup + "/cpu.stat", encoding: .utf8) else { continue }
+            guard let s = KernelFile.readText(root + controlGroup + "/cpu.stat") else { continue }
             for line in s.split(separator: "\n") where line.hasPrefix("usage_usec ") {
                 if let us = Double(line.dropFirst("usage_usec ".count)) { return us / 1e6 }
             }
@@ -308,7 +309,7 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
     func unitPids(_ handle: JobExecutorHandle) throws -> [Int32] {
         guard let cg = (try? state(handle.reference))?.controlGroup ?? handle.cgroupPath else { return [] }
         for root in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup"] {
-            if let s = try? String(contentsOfFile: root + cg + "/cgroup.procs", encoding: .utf8) {
+            if let s = KernelFile.readText(root + cg + "/cgroup.procs") {
                 return s.split(separator: "\n").compactMap { Int32($0) }
             }
         }
