@@ -97,7 +97,11 @@ public enum ReportJSON {
         }
         mutating func int(_ v: Int64) { raw(String(v)) }
         mutating func text(_ v: String?) { if let v { string(v) } else { raw("null") } }
-        mutating func date(_ v: Date?) { if let v { string(ReportDate.iso(v)) } else { raw("null") } }
+        mutating func date(_ v: Date?) {
+            guard let v else { raw("null"); return }
+            // ISO-8601 text holds no character that needs escaping.
+            out.append(34); ReportDate.append(v, to: &out); out.append(34)
+        }
 
         mutating func report(_ r: EnergyReport) throws {
             open(123)
@@ -186,14 +190,34 @@ public enum ReportJSON {
 /// 0.5 ms, as `ISO8601.string` decides), else `ISO8601.string` itself.
 public enum ReportDate {
     public static func iso(_ d: Date) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        append(d, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `iso(d)`'s UTF-8 bytes to `out`: digits written in place for whole seconds of years
+    /// 0000…9999, else the text of `ISO8601.string`.
+    static func append(_ d: Date, to out: inout [UInt8]) {
         let t = d.timeIntervalSince1970
         let whole = t.rounded(.down)
-        guard t - whole < 0.0005, abs(whole) < 1e13 else { return ISO8601.string(d) }
+        guard t - whole < 0.0005, abs(whole) < 1e13 else { out.append(contentsOf: ISO8601.string(d).utf8); return }
         let secs = Int64(whole)
         let days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400)
         let r = secs - days * 86400
         let c = ReportCalendar.civilDate(days)
-        return ReportCalendar.pad(c.year, 4) + "-" + ReportCalendar.pad(c.month, 2) + "-" + ReportCalendar.pad(c.day, 2) + "T"
-            + ReportCalendar.pad(r / 3600, 2) + ":" + ReportCalendar.pad(r % 3600 / 60, 2) + ":" + ReportCalendar.pad(r % 60, 2) + "Z"
+        guard c.year >= 0, c.year <= 9999 else {
+            out.append(contentsOf: (ReportCalendar.pad(c.year, 4) + "-" + ReportCalendar.pad(c.month, 2) + "-" + ReportCalendar.pad(c.day, 2) + "T"
+                + ReportCalendar.pad(r / 3600, 2) + ":" + ReportCalendar.pad(r % 3600 / 60, 2) + ":" + ReportCalendar.pad(r % 60, 2) + "Z").utf8)
+            return
+        }
+        func digits(_ v: Int64, _ width: Int) {
+            var p: Int64 = 1
+            for _ in 1..<width { p *= 10 }
+            var v = v
+            while p > 0 { out.append(UInt8(48 + v / p)); v %= p; p /= 10 }
+        }
+        digits(c.year, 4); out.append(45); digits(c.month, 2); out.append(45); digits(c.day, 2); out.append(84)
+        digits(r / 3600, 2); out.append(58); digits(r % 3600 / 60, 2); out.append(58); digits(r % 60, 2); out.append(90)
     }
 }
