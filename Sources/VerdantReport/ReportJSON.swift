@@ -31,7 +31,7 @@ public enum ReportJSON {
         mutating func raw(_ s: String) { out.append(contentsOf: s.utf8) }
         mutating func newline() {
             out.append(10)
-            out.append(contentsOf: repeatElement(32, count: depth * 2))
+            for _ in 0..<(depth * 2) { out.append(32) }
         }
 
         mutating func string(_ s: String) {
@@ -85,8 +85,8 @@ public enum ReportJSON {
         mutating func key(_ k: StaticString) {
             element()
             out.append(34)
-            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-            out.append(contentsOf: [34, 32, 58, 32])  // `" : `
+            k.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(34); out.append(32); out.append(58); out.append(32)  // `" : `
         }
 
         mutating func array<T>(_ items: [T], _ item: (inout Writer, T) throws -> Void) throws {
