@@ -76,14 +76,25 @@ public struct IntensitySeries: Sendable {
     public func meanIntensity(from: Date, to: Date) -> IntensityGramsPerKWh {
         let total = to.timeIntervalSince(from)
         guard total > 0 else { return intensity(at: from) }
-        var cuts = [from]
-        cuts += stepTimes(in: from, to).filter { $0 > from && $0 < to }
-        cuts.append(to)
+        // Cut at `from`, at every step time strictly inside (from, to) in order (those of `stepTimes`),
+        // and at `to`, and sum piece by piece, without building the list of cuts: reports price tens of
+        // thousands of rollup pieces through here.
         var integral = 0.0
-        for k in 0..<(cuts.count - 1) {
-            let a = cuts[k], b = cuts[k + 1]
+        var a = from
+        func cut(_ b: Date) {
             integral += intensity(at: a).gramsPerKWh * b.timeIntervalSince(a)
+            a = b
         }
+        if !points.isEmpty {
+            var i = lowerBound(from)
+            while i < points.count, points[i].time <= to {
+                let t = points[i].time
+                if t > from && t < to { cut(t) }
+                i += 1
+            }
+            if let end = coverageEnd, end > from, end < to { cut(end) }
+        }
+        cut(to)
         return IntensityGramsPerKWh(integral / total)
     }
 

@@ -31,7 +31,7 @@ public enum ReportHTML {
         <div><dt>Carbon (gCO2eq)</dt><dd id="total-carbon-g">\(num(r.total.carbonGrams, digits: 3))</dd></div>
         <div><dt>Carbon saved by waiting (gCO2eq)</dt><dd id="total-saved-g">\(num(r.total.carbonSavedGrams, digits: 3))</dd></div>
         <div><dt>Mean intensity (gCO2eq/kWh)</dt><dd>\(num(r.total.intensityGramsPerKWh, digits: 0))</dd></div>
-        <div><dt>Measured share of run time</dt><dd>\(r.total.measuredShare.map { String(format: "%.0f %%", $0 * 100) } ?? "n/a")</dd></div>
+        <div><dt>Measured share of run time</dt><dd>\(r.total.measuredShare.map { PrintfNumber.string("%.0f", $0 * 100) + " %" } ?? "n/a")</dd></div>
         </dl></section>
         """
         h += powerChart(r)
@@ -147,8 +147,14 @@ public enum ReportHTML {
     }
 
     static func jobBars(_ r: EnergyReport) -> String {
-        let jobs = r.jobs.filter { $0.energy != nil }.sorted { ($0.energy?.joules ?? 0) > ($1.energy?.joules ?? 0) }
-        let shown = Array(jobs.prefix(maxJobBars))
+        // The jobs with energy, most first (ties by id, as a stable sort of the id-ordered jobs gives);
+        // (energy, index) pairs are sorted rather than the jobs themselves, which are large to move.
+        var order: [(e: Double, i: Int)] = []
+        order.reserveCapacity(r.jobs.count)
+        for (i, j) in r.jobs.enumerated() { if let e = j.energy?.joules { order.append((e, i)) } }
+        order.sort { $0.e > $1.e || ($0.e == $1.e && $0.i < $1.i) }
+        let jobs = order  // for the count below
+        let shown = order.prefix(maxJobBars).map { r.jobs[$0.i] }
         var s = "<section aria-labelledby=\"bars-h\"><h2 id=\"bars-h\">Energy and carbon per job</h2>"
         guard !shown.isEmpty else { return s + "<p>No job with energy in this range.</p></section>" }
         if jobs.count > shown.count { s += "<p>The \(shown.count) jobs with the most energy of \(jobs.count).</p>" }
@@ -177,12 +183,17 @@ public enum ReportHTML {
 
     static func savedChart(_ r: EnergyReport) -> String {
         var total = 0.0
-        let pts: [(x: Double, y: Double?)] = r.jobs.filter { $0.row.carbonSavedGrams != nil && $0.endedAt != nil }
-            .sorted { $0.endedAt! < $1.endedAt! }
-            .map { j in
-                total += j.row.carbonSavedGrams!
-                return (j.endedAt!.timeIntervalSince1970, total)
-            }
+        // In end order (ties in id order, as a stable sort gives), sorting (end, saved, index) triples.
+        var ends: [(end: Date, saved: Double, i: Int)] = []
+        ends.reserveCapacity(r.jobs.count)
+        for (i, j) in r.jobs.enumerated() {
+            if let saved = j.row.carbonSavedGrams, let end = j.endedAt { ends.append((end, saved, i)) }
+        }
+        ends.sort { $0.end < $1.end || ($0.end == $1.end && $0.i < $1.i) }
+        let pts: [(x: Double, y: Double?)] = ends.map { e in
+            total += e.saved
+            return (e.end.timeIntervalSince1970, total)
+        }
         let desc = pts.isEmpty ? "No job has both its carbon and a counterfactual." :
             String(format: "Cumulative carbon saved by waiting for cleaner hours, reaching %.3f g over %d jobs.", total, pts.count)
         return "<section aria-labelledby=\"saved-h\"><h2 id=\"saved-h\">Carbon saved over time</h2>"
@@ -213,7 +224,7 @@ public enum ReportHTML {
                             "predicted (J)", "error (%)", "saved (gCO2eq)", "delay (h)"]
 
     static func rowCells(_ row: ReportRow) -> [String] {
-        func pct(_ v: Double?) -> String { v.map { String(format: "%.0f %%", $0 * 100) } ?? "n/a" }
+        func pct(_ v: Double?) -> String { v.map { PrintfNumber.string("%.0f", $0 * 100) + " %" } ?? "n/a" }
         return [esc(row.key), String(row.jobs), num(row.energyJoules, digits: 1), num(row.energyKWh, digits: 6),
                 num(row.meanPowerWatts, digits: 2), num(row.cpuSeconds, digits: 1), num(row.carbonGrams, digits: 4),
                 num(row.intensityGramsPerKWh, digits: 0),
@@ -251,7 +262,7 @@ public enum ReportHTML {
         s += "</tr></thead><tbody>"
         for j in shown {
             s += "<tr><th scope=\"row\" class=\"n\">\(j.id)</th><td>\(esc(j.name))</td><td>\(j.kind.rawValue)</td><td>\(j.state.rawValue)</td>"
-            s += "<td>\(esc(j.user))</td><td>\(j.startedAt.map { esc(String(ISO8601.string($0).prefix(19))) } ?? "n/a")</td>"
+            s += "<td>\(esc(j.user))</td><td>\(j.startedAt.map { esc(String(ReportDate.iso($0).prefix(19))) } ?? "n/a")</td>"
             s += "<td class=\"n\">\(num(j.row.durationSeconds, digits: 1))</td><td class=\"n\">\(num(j.energy?.joules, digits: 2))</td>"
             s += "<td>\(j.energySource.rawValue)</td><td class=\"n\">\(num(j.carbon?.grams, digits: 4))</td>"
             s += "<td class=\"n\">\(num(j.row.predictedEnergyJoules, digits: 1))</td><td class=\"n\">\(num(j.row.energyErrorPercent, digits: 0))</td>"
@@ -266,9 +277,9 @@ public enum ReportHTML {
         "from \(r.since.map(ISO8601.string) ?? "the first record") to \(r.until.map(ISO8601.string) ?? "now")"
     }
 
-    static func num(_ v: Double?, digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
+    static func num(_ v: Double?, digits: Int) -> String { v.map { PrintfNumber.fixed($0, digits: digits) } ?? "n/a" }
 
-    static func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    static func f(_ v: Double) -> String { PrintfNumber.string("%.1f", v) }
 
     static func tick(_ v: Double) -> String { ReportText.compact(v) }
 

@@ -36,6 +36,12 @@ public enum ReportJSON {
 
         mutating func string(_ s: String) {
             out.append(34)
+            // Most strings need no escape: copy their bytes at once.
+            if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
+                out.append(contentsOf: s.utf8)
+                out.append(34)
+                return
+            }
             for b in s.utf8 {
                 switch b {
                 case 34: out.append(92); out.append(34)
@@ -76,10 +82,11 @@ public enum ReportJSON {
             newline()
         }
         /// Starts a member of the open object (callers write members in sorted key order).
-        mutating func key(_ k: String) {
+        mutating func key(_ k: StaticString) {
             element()
-            string(k)
-            raw(" : ")
+            out.append(34)
+            k.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(34); out.append(32); out.append(58); out.append(32)  // `" : `
         }
 
         mutating func array<T>(_ items: [T], _ item: (inout Writer, T) throws -> Void) throws {
@@ -88,16 +95,21 @@ public enum ReportJSON {
             close(93, "[]")
         }
 
-        mutating func number(_ v: Double?, _ key: String) throws {
+        mutating func number(_ v: Double?, _ key: StaticString) throws {
             guard let v else { raw("null"); return }
-            guard v.isFinite else { throw InvalidNumber(key: key) }
-            var s = v.description
-            if s.hasSuffix(".0") { s.removeLast(2) }
-            raw(s)
+            guard v.isFinite else { throw InvalidNumber(key: key.description) }
+            let start = out.count
+            out.append(contentsOf: v.description.utf8)
+            // Whole numbers as JSONEncoder writes them: `3`, not `3.0`.
+            if out.count - start >= 2 && out[out.count - 1] == 48 && out[out.count - 2] == 46 { out.removeLast(2) }
         }
         mutating func int(_ v: Int64) { raw(String(v)) }
         mutating func text(_ v: String?) { if let v { string(v) } else { raw("null") } }
-        mutating func date(_ v: Date?) { if let v { string(ReportDate.iso(v)) } else { raw("null") } }
+        mutating func date(_ v: Date?) {
+            guard let v else { raw("null"); return }
+            // ISO-8601 text holds no character that needs escaping.
+            out.append(34); ReportDate.append(v, to: &out); out.append(34)
+        }
 
         mutating func report(_ r: EnergyReport) throws {
             open(123)
@@ -113,25 +125,23 @@ public enum ReportJSON {
             close(125, "{}")
         }
 
-        /// `"k" : number` for each pair, in order.
-        mutating func numbers(_ pairs: KeyValuePairs<String, Double?>) throws {
-            for (k, v) in pairs { key(k); try number(v, k) }
-        }
+        /// `"k" : number`.
+        mutating func num(_ k: StaticString, _ v: Double?) throws { key(k); try number(v, k) }
 
         mutating func job(_ j: ReportJob) throws {
             open(123)
-            try numbers(["carbon_g": j.carbon?.grams])
+            try num("carbon_g", j.carbon?.grams)
             key("cluster"); text(j.placement?.cluster)   // executor slurm; null for local jobs
-            try numbers(["cpu_seconds": j.cpuSeconds])
+            try num("cpu_seconds", j.cpuSeconds)
             key("ended_at"); date(j.endedAt)
-            try numbers(["energy_j": j.energy?.joules])
+            try num("energy_j", j.energy?.joules)
             key("energy_source"); string(j.energySource.rawValue)
             key("id"); int(j.id)
             key("kind"); string(j.kind.rawValue)
             key("name"); string(j.name)
-            try numbers(["predicted_carbon_g": j.predictedCarbon.grams])
+            try num("predicted_carbon_g", j.predictedCarbon.grams)
             key("row"); try row(j.row)
-            try numbers(["run_now_carbon_g": j.runNowCarbon.grams])
+            try num("run_now_carbon_g", j.runNowCarbon.grams)
             key("slurm_job_id"); if let v = j.placement?.batchJobID { int(v) } else { raw("null") }
             key("started_at"); date(j.startedAt)
             key("state"); string(j.state.rawValue)
@@ -142,39 +152,57 @@ public enum ReportJSON {
 
         mutating func row(_ r: ReportRow) throws {
             open(123)
-            try numbers(["carbon_g": r.carbonGrams, "carbon_saved_g": r.carbonSavedGrams,
-                         "counterfactual_carbon_g": r.counterfactualCarbonGrams, "cpu_s": r.cpuSeconds, "delay_s": r.delaySeconds,
-                         "duration_s": r.durationSeconds, "energy_error_j": r.energyErrorJoules, "energy_error_pct": r.energyErrorPercent,
-                         "energy_j": r.energyJoules, "energy_kwh": r.energyKWh, "estimated_s": r.estimatedSeconds,
-                         "estimated_share": r.estimatedShare, "intensity_g_per_kwh": r.intensityGramsPerKWh])
+            try num("carbon_g", r.carbonGrams)
+            try num("carbon_saved_g", r.carbonSavedGrams)
+            try num("counterfactual_carbon_g", r.counterfactualCarbonGrams)
+            try num("cpu_s", r.cpuSeconds)
+            try num("delay_s", r.delaySeconds)
+            try num("duration_s", r.durationSeconds)
+            try num("energy_error_j", r.energyErrorJoules)
+            try num("energy_error_pct", r.energyErrorPercent)
+            try num("energy_j", r.energyJoules)
+            try num("energy_kwh", r.energyKWh)
+            try num("estimated_s", r.estimatedSeconds)
+            try num("estimated_share", r.estimatedShare)
+            try num("intensity_g_per_kwh", r.intensityGramsPerKWh)
             key("intensity_kind"); text(r.intensityKind)
             key("intensity_source"); text(r.intensitySource)
             key("jobs"); int(Int64(r.jobs))
             key("key"); string(r.key)
-            try numbers(["mean_power_w": r.meanPowerWatts, "measured_s": r.measuredSeconds, "measured_share": r.measuredShare,
-                         "missing_s": r.missingSeconds, "missing_share": r.missingShare, "predicted_energy_j": r.predictedEnergyJoules,
-                         "predicted_energy_of_measured_j": r.predictedEnergyOfMeasuredJoulesForJSON])
+            try num("mean_power_w", r.meanPowerWatts)
+            try num("measured_s", r.measuredSeconds)
+            try num("measured_share", r.measuredShare)
+            try num("missing_s", r.missingSeconds)
+            try num("missing_share", r.missingShare)
+            try num("predicted_energy_j", r.predictedEnergyJoules)
+            try num("predicted_energy_of_measured_j", r.predictedEnergyOfMeasuredJoulesForJSON)
             close(125, "{}")
         }
 
         mutating func point(_ p: ReportTimelinePoint) throws {
             open(123)
-            try numbers(["covered_s": p.coveredSeconds, "duration_s": p.seconds, "energy_j": p.energyJoules,
-                         "forecast_g_per_kwh": p.forecastGramsPerKWh, "intensity_g_per_kwh": p.intensityGramsPerKWh])
+            try num("covered_s", p.coveredSeconds)
+            try num("duration_s", p.seconds)
+            try num("energy_j", p.energyJoules)
+            try num("forecast_g_per_kwh", p.forecastGramsPerKWh)
+            try num("intensity_g_per_kwh", p.intensityGramsPerKWh)
             key("start"); date(p.start)
             close(125, "{}")
         }
 
         mutating func totals(_ t: ReportTotals) throws {
             open(123)
-            try numbers(["carbon_g": t.carbon?.grams, "cpu_seconds": t.cpuSeconds, "energy_j": t.energy?.joules])
+            try num("carbon_g", t.carbon?.grams)
+            try num("cpu_seconds", t.cpuSeconds)
+            try num("energy_j", t.energy?.joules)
             key("jobs"); int(Int64(t.jobs))
             close(125, "{}")
         }
 
         mutating func predictor(_ p: PredictorAccuracy) throws {
             open(123)
-            try numbers(["duration_mape_pct": p.durationMAPEPercent, "energy_mape_pct": p.energyMAPEPercent])
+            try num("duration_mape_pct", p.durationMAPEPercent)
+            try num("energy_mape_pct", p.energyMAPEPercent)
             key("jobs"); int(Int64(p.jobs))
             key("window"); int(Int64(p.window))
             close(125, "{}")
@@ -186,14 +214,34 @@ public enum ReportJSON {
 /// 0.5 ms, as `ISO8601.string` decides), else `ISO8601.string` itself.
 public enum ReportDate {
     public static func iso(_ d: Date) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        append(d, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `iso(d)`'s UTF-8 bytes to `out`: digits written in place for whole seconds of years
+    /// 0000…9999, else the text of `ISO8601.string`.
+    static func append(_ d: Date, to out: inout [UInt8]) {
         let t = d.timeIntervalSince1970
         let whole = t.rounded(.down)
-        guard t - whole < 0.0005, abs(whole) < 1e13 else { return ISO8601.string(d) }
+        guard t - whole < 0.0005, abs(whole) < 1e13 else { out.append(contentsOf: ISO8601.string(d).utf8); return }
         let secs = Int64(whole)
         let days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400)
         let r = secs - days * 86400
         let c = ReportCalendar.civilDate(days)
-        return ReportCalendar.pad(c.year, 4) + "-" + ReportCalendar.pad(c.month, 2) + "-" + ReportCalendar.pad(c.day, 2) + "T"
-            + ReportCalendar.pad(r / 3600, 2) + ":" + ReportCalendar.pad(r % 3600 / 60, 2) + ":" + ReportCalendar.pad(r % 60, 2) + "Z"
+        guard c.year >= 0, c.year <= 9999 else {
+            out.append(contentsOf: (ReportCalendar.pad(c.year, 4) + "-" + ReportCalendar.pad(c.month, 2) + "-" + ReportCalendar.pad(c.day, 2) + "T"
+                + ReportCalendar.pad(r / 3600, 2) + ":" + ReportCalendar.pad(r % 3600 / 60, 2) + ":" + ReportCalendar.pad(r % 60, 2) + "Z").utf8)
+            return
+        }
+        func digits(_ v: Int64, _ width: Int) {
+            var p: Int64 = 1
+            for _ in 1..<width { p *= 10 }
+            var v = v
+            while p > 0 { out.append(UInt8(48 + v / p)); v %= p; p /= 10 }
+        }
+        digits(c.year, 4); out.append(45); digits(c.month, 2); out.append(45); digits(c.day, 2); out.append(84)
+        digits(r / 3600, 2); out.append(58); digits(r % 3600 / 60, 2); out.append(58); digits(r % 60, 2); out.append(90)
     }
 }

@@ -8,16 +8,19 @@ public enum ReportText {
     public static func compact(_ v: Double) -> String {
         let a = abs(v)
         if a == 0 { return "0" }
-        if a >= 1e7 { return String(format: "%.2e", v) }
-        if a >= 1000 { return String(format: "%.0f", v) }
-        if a >= 10 { return String(format: "%.1f", v) }
-        if a >= 0.01 { return String(format: "%.2f", v) }
-        return String(format: "%.1e", v)
+        if a >= 1e7 { return PrintfNumber.string("%.2e", v) }
+        if a >= 1000 { return PrintfNumber.string("%.0f", v) }
+        if a >= 10 { return PrintfNumber.string("%.1f", v) }
+        if a >= 0.01 { return PrintfNumber.string("%.2f", v) }
+        return PrintfNumber.string("%.1e", v)
     }
 
     static func opt(_ v: Double?, _ f: (Double) -> String = compact) -> String { v.map(f) ?? "n/a" }
 
     static func cell(_ s: String, max: Int) -> String {
+        // Printable ASCII (job ids, dates, most names) holds no control character and counts one
+        // character per byte.
+        if s.utf8.count <= max && s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
         let clean = String(s.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : Character($0) })
         return clean.count <= max ? clean : String(clean.prefix(max - 1)) + "…"
     }
@@ -32,9 +35,9 @@ public enum ReportText {
         let header = [keyTitle, "JOBS", inKWh ? "kWh" : "J", "W", "gCO2", "g/kWh", "MEAS%", "ERR%", "SAVED g", "DELAY h"]
         let body = rows.map { row -> [String] in
             [cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
-             opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { String(format: "%.0f", $0) },
-             opt(row.measuredShare) { String(format: "%.0f", $0 * 100) },
-             opt(row.energyErrorPercent) { String(format: "%+.0f", $0) },
+             opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { PrintfNumber.string("%.0f", $0) },
+             opt(row.measuredShare) { PrintfNumber.string("%.0f", $0 * 100) },
+             opt(row.energyErrorPercent) { PrintfNumber.string("%+.0f", $0) },
              opt(row.carbonSavedGrams), opt(row.delaySeconds) { compact($0 / 3600) }]
         }
         var widths = header.map(\.count)
@@ -88,25 +91,45 @@ public enum ReportText {
         var header = csvColumns
         if byJob { header.insert(contentsOf: csvJobColumns, at: 1) }
         var out = header.joined(separator: ",") + "\n"
-        func n(_ v: Double?) -> String { v.map { String($0) } ?? "" }
-        func t(_ s: String?) -> String {
-            guard let s else { return "" }
-            return s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        let jobsByKey = Dictionary(uniqueKeysWithValues: r.jobs.map { (String($0.id), $0) })
-        for row in r.rows + [r.total] {
-            var cells = [t(row.key), String(row.jobs), n(row.durationSeconds), n(row.energyJoules), n(row.energyKWh), n(row.meanPowerWatts),
-                         n(row.cpuSeconds), n(row.carbonGrams), n(row.intensityGramsPerKWh), t(row.intensitySource), t(row.intensityKind),
-                         n(row.measuredShare), n(row.estimatedShare), n(row.missingShare), n(row.predictedEnergyJoules),
-                         n(row.energyErrorJoules), n(row.energyErrorPercent), n(row.counterfactualCarbonGrams),
-                         n(row.carbonSavedGrams), n(row.delaySeconds)]
-            if byJob {
-                let j = row.key == "TOTAL" ? nil : jobsByKey[row.key]
-                cells.insert(contentsOf: [t(j?.name), t(j?.kind.rawValue), t(j?.state.rawValue), t(j?.user),
-                                          j.map { ReportDate.iso($0.submittedAt) } ?? "", j?.startedAt.map(ReportDate.iso) ?? "",
-                                          j?.endedAt.map(ReportDate.iso) ?? "", t(j?.energySource.rawValue)], at: 1)
+        out.reserveCapacity((r.rows.count + 1) * (byJob ? 330 : 260))
+        // Cells are appended to `out` as they come (no per-row array and join).
+        var first = true
+        func sep() { if first { first = false } else { out.append(",") } }
+        func n(_ v: Double?) { sep(); if let v { out += String(v) } }
+        func t(_ s: String?) {
+            sep()
+            guard let s else { return }
+            if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A }) {
+                out += "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            } else {
+                out += s
             }
-            out += cells.joined(separator: ",") + "\n"
+        }
+        func d(_ v: Date?) { sep(); if let v { out += ReportDate.iso(v) } }
+        // Rows of `--by job` are the jobs in the same order (both by id), so the job of a row is found by
+        // walking the jobs alongside; a dictionary by key stays as the fallback.
+        var jobIndex = 0
+        var jobsByKey: [String: ReportJob]?
+        func job(_ key: String) -> ReportJob? {
+            if jobIndex < r.jobs.count, String(r.jobs[jobIndex].id) == key { jobIndex += 1; return r.jobs[jobIndex - 1] }
+            if jobsByKey == nil { jobsByKey = Dictionary(r.jobs.map { (String($0.id), $0) }, uniquingKeysWith: { a, _ in a }) }
+            return jobsByKey![key]
+        }
+        for row in r.rows + [r.total] {
+            first = true
+            t(row.key)
+            if byJob {
+                let j = row.key == "TOTAL" ? nil : job(row.key)
+                t(j?.name); t(j?.kind.rawValue); t(j?.state.rawValue); t(j?.user)
+                d(j?.submittedAt); d(j?.startedAt); d(j?.endedAt); t(j?.energySource.rawValue)
+            }
+            sep(); out += String(row.jobs)
+            n(row.durationSeconds); n(row.energyJoules); n(row.energyKWh); n(row.meanPowerWatts)
+            n(row.cpuSeconds); n(row.carbonGrams); n(row.intensityGramsPerKWh); t(row.intensitySource); t(row.intensityKind)
+            n(row.measuredShare); n(row.estimatedShare); n(row.missingShare); n(row.predictedEnergyJoules)
+            n(row.energyErrorJoules); n(row.energyErrorPercent); n(row.counterfactualCarbonGrams)
+            n(row.carbonSavedGrams); n(row.delaySeconds)
+            out.append("\n")
         }
         return out
     }
