@@ -30,8 +30,10 @@ public enum ReportText {
         let inKWh = (r.total.energyJoules ?? 0) >= 3_600_000
         let keyTitle = r.by.rawValue.uppercased()
         let header = [keyTitle, "JOBS", inKWh ? "kWh" : "J", "W", "gCO2", "g/kWh", "MEAS%", "ERR%", "SAVED g", "DELAY h"]
+        // --by job: a Slurm job's key is `<id>@<slurm job id>` (ReportPlacement), never cut short.
+        let jobKeys = r.by == .job ? Dictionary(uniqueKeysWithValues: r.jobs.map { (String($0.id), ReportPlacement.tableKey($0)) }) : [:]
         let body = rows.map { row -> [String] in
-            [cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
+            [jobKeys[row.key] ?? cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
              opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { String(format: "%.0f", $0) },
              opt(row.measuredShare) { String(format: "%.0f", $0 * 100) },
              opt(row.energyErrorPercent) { String(format: "%+.0f", $0) },
@@ -53,6 +55,7 @@ public enum ReportText {
         let kinds = Set(r.rows.compactMap(\.intensityKind)).sorted()
         var notes = "n/a: nothing measured. MEAS%: share of run time measured; ERR%: energy vs predicted; SAVED: vs start at submission."
         if !sources.isEmpty { notes += "\nintensity: \(sources.joined(separator: ", "))" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))") }
+        if let slurm = ReportPlacement.legend(r) { notes += "\n" + slurm }
         return out.joined(separator: "\n") + "\n" + wrap(notes, width: 80) + "\n" + wrap(predictorLine(r.predictor), width: 80)
     }
 
@@ -74,7 +77,8 @@ public enum ReportText {
         }.joined(separator: "\n")
     }
 
-    /// The CSV columns of every grouping; `--by job` adds the job's own columns after `key`.
+    /// The CSV columns of every grouping; `--by job` adds the job's own columns after `key`, and
+    /// `cluster`, `slurm_job_id` (`ReportPlacement.csvColumns`) at the end.
     public static let csvColumns = ["key", "jobs", "duration_s", "energy_j", "energy_kwh", "mean_power_w", "cpu_s", "carbon_g",
                                     "intensity_g_per_kwh", "intensity_source", "intensity_kind", "measured_share", "estimated_share",
                                     "missing_share", "predicted_energy_j", "energy_error_j", "energy_error_pct",
@@ -86,7 +90,7 @@ public enum ReportText {
     public static func csv(_ r: EnergyReport) -> String {
         let byJob = r.by == .job
         var header = csvColumns
-        if byJob { header.insert(contentsOf: csvJobColumns, at: 1) }
+        if byJob { header.insert(contentsOf: csvJobColumns, at: 1); header += ReportPlacement.csvColumns }
         var out = header.joined(separator: ",") + "\n"
         func n(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         func t(_ s: String?) -> String {
@@ -105,6 +109,7 @@ public enum ReportText {
                 cells.insert(contentsOf: [t(j?.name), t(j?.kind.rawValue), t(j?.state.rawValue), t(j?.user),
                                           j.map { ReportDate.iso($0.submittedAt) } ?? "", j?.startedAt.map(ReportDate.iso) ?? "",
                                           j?.endedAt.map(ReportDate.iso) ?? "", t(j?.energySource.rawValue)], at: 1)
+                cells += ReportPlacement.csvCells(j, quote: t)
             }
             out += cells.joined(separator: ",") + "\n"
         }
