@@ -33,8 +33,10 @@ public enum ReportText {
         let inKWh = (r.total.energyJoules ?? 0) >= 3_600_000
         let keyTitle = r.by.rawValue.uppercased()
         let header = [keyTitle, "JOBS", inKWh ? "kWh" : "J", "W", "gCO2", "g/kWh", "MEAS%", "ERR%", "SAVED g", "DELAY h"]
+        // --by job: a Slurm job's key is `<id>@<slurm job id>` (ReportPlacement), never cut short.
+        let jobKeys = r.by == .job ? Dictionary(uniqueKeysWithValues: r.jobs.map { (String($0.id), ReportPlacement.tableKey($0)) }) : [:]
         let body = rows.map { row -> [String] in
-            [cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
+            [jobKeys[row.key] ?? cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
              opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { PrintfNumber.string("%.0f", $0) },
              opt(row.measuredShare) { PrintfNumber.string("%.0f", $0 * 100) },
              opt(row.energyErrorPercent) { PrintfNumber.string("%+.0f", $0) },
@@ -56,6 +58,7 @@ public enum ReportText {
         let kinds = Set(r.rows.compactMap(\.intensityKind)).sorted()
         var notes = "n/a: nothing measured. MEAS%: share of run time measured; ERR%: energy vs predicted; SAVED: vs start at submission."
         if !sources.isEmpty { notes += "\nintensity: \(sources.joined(separator: ", "))" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))") }
+        if let slurm = ReportPlacement.legend(r) { notes += "\n" + slurm }
         return out.joined(separator: "\n") + "\n" + wrap(notes, width: 80) + "\n" + wrap(predictorLine(r.predictor), width: 80)
     }
 
@@ -77,7 +80,8 @@ public enum ReportText {
         }.joined(separator: "\n")
     }
 
-    /// The CSV columns of every grouping; `--by job` adds the job's own columns after `key`.
+    /// The CSV columns of every grouping; `--by job` adds the job's own columns after `key`, and
+    /// `cluster`, `slurm_job_id` (`ReportPlacement.csvColumns`) at the end.
     public static let csvColumns = ["key", "jobs", "duration_s", "energy_j", "energy_kwh", "mean_power_w", "cpu_s", "carbon_g",
                                     "intensity_g_per_kwh", "intensity_source", "intensity_kind", "measured_share", "estimated_share",
                                     "missing_share", "predicted_energy_j", "energy_error_j", "energy_error_pct",
@@ -89,7 +93,7 @@ public enum ReportText {
     public static func csv(_ r: EnergyReport) -> String {
         let byJob = r.by == .job
         var header = csvColumns
-        if byJob { header.insert(contentsOf: csvJobColumns, at: 1) }
+        if byJob { header.insert(contentsOf: csvJobColumns, at: 1); header += ReportPlacement.csvColumns }
         var out = header.joined(separator: ",") + "\n"
         out.reserveCapacity((r.rows.count + 1) * (byJob ? 330 : 260))
         // Cells are appended to `out` as they come (no per-row array and join).
@@ -118,8 +122,8 @@ public enum ReportText {
         for row in r.rows + [r.total] {
             first = true
             t(row.key)
+            let j = byJob && row.key != "TOTAL" ? job(row.key) : nil
             if byJob {
-                let j = row.key == "TOTAL" ? nil : job(row.key)
                 t(j?.name); t(j?.kind.rawValue); t(j?.state.rawValue); t(j?.user)
                 d(j?.submittedAt); d(j?.startedAt); d(j?.endedAt); t(j?.energySource.rawValue)
             }
@@ -129,6 +133,10 @@ public enum ReportText {
             n(row.measuredShare); n(row.estimatedShare); n(row.missingShare); n(row.predictedEnergyJoules)
             n(row.energyErrorJoules); n(row.energyErrorPercent); n(row.counterfactualCarbonGrams)
             n(row.carbonSavedGrams); n(row.delaySeconds)
+            if byJob {   // ReportPlacement.csvColumns: cluster, slurm_job_id (empty for local jobs and TOTAL)
+                t(j?.placement?.cluster)
+                sep(); if let id = j?.placement?.batchJobID { out += String(id) }
+            }
             out.append("\n")
         }
         return out

@@ -39,7 +39,10 @@ import VerdantReport
         let r = EnergyReport(jobs: [Self.input(1, user: "u", energy: 10, carbon: 1), Self.input(2, user: "u", energy: nil, carbon: nil)],
                              since: nil, until: nil)
         let lines = ReportText.csv(r).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines[0] == (["key"] + ReportText.csvJobColumns + Array(ReportText.csvColumns.dropFirst())).joined(separator: ","))
+        #expect(lines[0] == (["key"] + ReportText.csvJobColumns + Array(ReportText.csvColumns.dropFirst()) + ["cluster", "slurm_job_id"])
+                                .joined(separator: ","))
+        // Local jobs: empty cluster and Slurm job id (the last two cells), as is the TOTAL line.
+        #expect(lines[1].hasSuffix(",,") && lines[3].hasSuffix(",,"))
         #expect(lines[1].hasPrefix("1,\"n,\"\"1\"\"\",batch,succeeded,u,"))
         let header = lines[0].split(separator: ",").map(String.init)
         let e = header.firstIndex(of: "energy_j")!
