@@ -72,7 +72,8 @@ struct Submit: AsyncParsableCommand {
     var size: [String] = []
     @Option(help: "Slurm partition (executor slurm; default: the cluster's default partition).")
     var partition: String?
-    @Option(help: "Memory for the job in Slurm's syntax, e.g. 4G or 500M (executor slurm: sbatch --mem).")
+    @Option(name: [.customLong("memory"), .customLong("mem")],
+            help: "Memory the job needs, e.g. 4G, 500M or 512 (MiB): K/M/G/T suffixes are binary, M by default. The planner keeps the node's capacity-memory-gib; systemd executor: MemoryMax=; slurm: sbatch --mem.")
     var mem: String?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
@@ -87,6 +88,9 @@ struct Submit: AsyncParsableCommand {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
         if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
+        if let m = mem, BatchResources.mebibytes(parsing: m) == nil {
+            throw ValidationError("--memory '\(m)' is not a memory size: use e.g. 4G, 500M or 512 (MiB)")
+        }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }

@@ -64,7 +64,7 @@ extension JobRuntime {
     var isStaticIntensity: Bool { selection.map { $0.slots.slots.isEmpty } ?? parts.series.points.isEmpty }
 
     /// What a job takes from the node.
-    func demand(of job: Job) -> JobDemand { JobDemand(cores: Double(job.cores), memoryBytes: 0, gpus: job.gpus) }
+    func demand(of job: Job) -> JobDemand { JobDemand(cores: Double(job.cores), memoryBytes: Double(job.memoryBytes), gpus: job.gpus) }
 
     /// A queued job as the planner sees it at `now`: it may start from now (or its submission), must
     /// finish by its deadline, runs its predicted duration at its predicted mean power, and is
@@ -78,7 +78,8 @@ extension JobRuntime {
         return PlannerJob(id: id, earliestStart: earliest, deadline: job.deadline, durationSeconds: d,
                           durationUncertaintySeconds: job.expectedDurationUncertaintySeconds ?? 0,
                           powerWatts: job.expectedEnergy.joules / d, interruptible: kind.interruptible,
-                          demand: demand(of: job), maxDelaySeconds: maxDelay)
+                          demand: demand(of: job), maxDelaySeconds: maxDelay,
+                          minimumSavingFraction: kind.minimumSavingFraction, minimumSavingGrams: kind.minimumSavingGrams)
     }
 
     /// Re-plans every queued job with `CarbonPlanner` against the forecast in force and the capacity
@@ -162,9 +163,10 @@ extension JobRuntime {
     func fitsNow(_ job: Job) -> Bool {
         let cap = parts.policy.available(of: parts.capacity)
         guard cap.isLimited else { return true }
-        var cores = Double(job.cores), gpus = job.gpus
-        for r in running.values { cores += Double(r.job.cores); gpus += r.job.gpus }
-        return cores <= cap.cores + 1e-9 && gpus <= cap.gpus && running.count + 1 <= cap.maxConcurrentJobs
+        var cores = Double(job.cores), gpus = job.gpus, memory = Double(job.memoryBytes)
+        for r in running.values { cores += Double(r.job.cores); gpus += r.job.gpus; memory += Double(r.job.memoryBytes) }
+        return cores <= cap.cores + 1e-9 && gpus <= cap.gpus && memory <= cap.memoryBytes + 0.5
+            && running.count + 1 <= cap.maxConcurrentJobs
     }
 
     /// Called when a job has been started: an interruptible plan with run intervals is followed from now on.

@@ -482,7 +482,8 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
         let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
+                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath,
+                                       memoryMaxBytes: job.memoryBytes > 0 ? UInt64(job.memoryBytes) : nil)
         let handle: JobExecutorHandle
         do {
             handle = try parts.executor.launch(request)
@@ -668,6 +669,7 @@ public actor JobRuntime: VerdantAPIHandler {
         } catch let e as JobSizeError {
             throw APIError.badRequest(e.description)
         }
+        let memoryBytes = try declaredMemoryBytes(r)
         let policy = parts.policy.defaults(for: kind)
         let history = try parts.database.finishedRuns(name: name).compactMap(PredictorRun.init(job:))
         let prediction = parts.predictor.predict(signature: JobSignature(name: name, kind: kind, command: r.command, sizes: sizes),
@@ -706,6 +708,7 @@ public actor JobRuntime: VerdantAPIHandler {
         job.apply(prediction)
         job.gpus = r.gpus ?? 0
         job.cores = r.cores ?? 1
+        job.memoryBytes = memoryBytes
         var stored: Job
         if parts.batch != nil {
             stored = try await handOver(job, resources: try batchResources(r))

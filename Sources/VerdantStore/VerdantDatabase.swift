@@ -246,6 +246,7 @@ public final class VerdantDatabase: Sendable {
         registerEnergyTicks(&m)
         registerJobCores(&m)
         registerSlurmNodeEnergy(&m)
+        registerJobMemory(&m)
         return m
     }
 
