@@ -51,10 +51,18 @@ public struct SubmitRequest: Codable, Sendable {
     /// the planner, and `MemoryMax=` under systemd. Absent from older clients.
     public var partition: String?
     public var memory: String?
+    /// `--interruptible` (nil: the kind's policy), `--checkpoint-signal` (`SIGUSR1`…: checkpoint and
+    /// restart instead of the freezer; makes the job interruptible) and `--checkpoint-grace` (a duration).
+    public var interruptible: Bool?
+    public var checkpointSignal: String?
+    public var checkpointGrace: String?
 
     enum CodingKeys: String, CodingKey {
         case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes, partition
         case memory = "mem"
+        case interruptible
+        case checkpointSignal = "checkpoint_signal"
+        case checkpointGrace = "checkpoint_grace"
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
@@ -144,6 +152,10 @@ public struct JobView: Codable, Sendable, Hashable {
     public var cores: Int?
     /// Memory the job declared (`--memory`), bytes; 0 = none.
     public var memoryBytes: Int64?
+    /// Checkpoint-and-restart: the job's checkpoint signal (`SIGUSR1`; null = frozen instead) and how
+    /// many times it was started again from its checkpoint.
+    public var checkpointSignal: String?
+    public var restartCount: Int?
 
     /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
     /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
@@ -166,6 +178,8 @@ public struct JobView: Codable, Sendable, Hashable {
         case planOutsideData = "plan_outside_data"
         case paused, cores
         case memoryBytes = "memory_bytes"
+        case checkpointSignal = "checkpoint_signal"
+        case restartCount = "restart_count"
         case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
         case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
         case predictionBasis = "prediction_basis"
@@ -204,6 +218,8 @@ public struct JobView: Codable, Sendable, Hashable {
         id = j.id ?? -1
         cores = j.cores
         memoryBytes = j.memoryBytes
+        checkpointSignal = j.checkpointSignal.map(CheckpointSignal.name)
+        restartCount = j.restartCount
         name = j.name
         kind = j.kind.rawValue
         state = j.state.rawValue
@@ -296,6 +312,8 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(paused, forKey: .paused)
         try c.encode(cores, forKey: .cores)
         try c.encode(memoryBytes, forKey: .memoryBytes)
+        try c.encode(checkpointSignal, forKey: .checkpointSignal)
+        try c.encode(restartCount, forKey: .restartCount)
     }
 }
 

@@ -85,6 +85,14 @@ public struct Job: Sendable, Codable, Hashable {
     /// Memory the job declared (`--memory 4G`), bytes; 0 = none declared. The planner counts it
     /// against the node's memory; the systemd executor sets it as `MemoryMax=`.
     public var memoryBytes: Int64 = 0
+    /// `--interruptible`: may be paused between run intervals whatever its kind's policy says; nil = the policy.
+    public var interruptible: Bool?
+    /// `--checkpoint-signal`: checkpoint-and-restart instead of the freezer (`CheckpointSignal`); nil = freezer.
+    public var checkpointSignal: Int32?
+    /// `--checkpoint-grace` (s, real time) between the checkpoint signal and SIGTERM; nil = 30 s.
+    public var checkpointGraceSeconds: Double?
+    /// Times it was started again from its checkpoint (`VERDANT_RESTART_COUNT` of its latest start).
+    public var restartCount: Int = 0
     /// Energy of the job's GPUs over its life (NVML counters), included in `energy`; `nil` when it
     /// has no GPUs or their energy could not be read.
     public var gpuEnergy: EnergyJoules?
@@ -146,6 +154,10 @@ public struct Job: Sendable, Codable, Hashable {
         case gpuEnergy = "gpu_energy_j"
         case cores
         case memoryBytes = "memory_bytes"
+        case interruptible
+        case checkpointSignal = "checkpoint_signal"
+        case checkpointGraceSeconds = "checkpoint_grace_s"
+        case restartCount = "restart_count"
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,

@@ -247,6 +247,7 @@ public final class VerdantDatabase: Sendable {
         registerJobCores(&m)
         registerSlurmNodeEnergy(&m)
         registerJobMemory(&m)
+        registerJobCheckpoint(&m)
         return m
     }
 
