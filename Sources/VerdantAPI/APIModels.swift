@@ -45,15 +45,24 @@ public struct SubmitRequest: Codable, Sendable {
     /// Declared size fields (`--size epochs=10`): name → number > 0; absent or `null` = none.
     public var sizes: [String: Double]?
 
-    /// Cluster resources (executor `slurm`; ignored by the local executors): `--partition` and
-    /// `--mem` (Slurm's syntax: a number with an optional K/M/G/T suffix, M by default). Absent
-    /// from older clients.
+    /// Cluster resources: `--partition` (executor `slurm`) and `--memory` (alias `--mem`), in Slurm's
+    /// syntax: a whole number with an optional K/M/G/T suffix (binary units), M by default. Executor
+    /// `slurm`: `sbatch --mem`; local executors: counted against the node's `capacity-memory-gib` by
+    /// the planner, and `MemoryMax=` under systemd. Absent from older clients.
     public var partition: String?
     public var memory: String?
+    /// `--interruptible` (nil: the kind's policy), `--checkpoint-signal` (`SIGUSR1`…: checkpoint and
+    /// restart instead of the freezer; makes the job interruptible) and `--checkpoint-grace` (a duration).
+    public var interruptible: Bool?
+    public var checkpointSignal: String?
+    public var checkpointGrace: String?
 
     enum CodingKeys: String, CodingKey {
         case name, kind, deadline, command, environment, cores, gpus, uid, gid, sizes, partition
         case memory = "mem"
+        case interruptible
+        case checkpointSignal = "checkpoint_signal"
+        case checkpointGrace = "checkpoint_grace"
         case expectedDuration = "expected_duration"
         case workingDirectory = "working_directory"
     }
@@ -141,6 +150,12 @@ public struct JobView: Codable, Sendable, Hashable {
     public var paused: Bool?
     /// CPU cores the job asked for (`--cores`, default 1).
     public var cores: Int?
+    /// Memory the job declared (`--memory`), bytes; 0 = none.
+    public var memoryBytes: Int64?
+    /// Checkpoint-and-restart: the job's checkpoint signal (`SIGUSR1`; null = frozen instead) and how
+    /// many times it was started again from its checkpoint.
+    public var checkpointSignal: String?
+    public var restartCount: Int?
 
     /// Executor `slurm` (issue 9): the cluster, Slurm's job id (`null` while the job waits in
     /// Verdant's queue or was refused) and Slurm's last state (`PENDING`, `COMPLETED`, `REFUSED`,
@@ -162,6 +177,9 @@ public struct JobView: Codable, Sendable, Hashable {
         case planOverCapacity = "plan_over_capacity"
         case planOutsideData = "plan_outside_data"
         case paused, cores
+        case memoryBytes = "memory_bytes"
+        case checkpointSignal = "checkpoint_signal"
+        case restartCount = "restart_count"
         case expectedDurationUncertaintySeconds = "expected_duration_uncertainty_s"
         case expectedEnergyUncertaintyJoules = "expected_energy_uncertainty_j"
         case predictionBasis = "prediction_basis"
@@ -199,6 +217,9 @@ public struct JobView: Codable, Sendable, Hashable {
     public init(_ j: Job) {
         id = j.id ?? -1
         cores = j.cores
+        memoryBytes = j.memoryBytes
+        checkpointSignal = j.checkpointSignal.map(CheckpointSignal.name)
+        restartCount = j.restartCount
         name = j.name
         kind = j.kind.rawValue
         state = j.state.rawValue
@@ -283,6 +304,16 @@ public struct JobView: Codable, Sendable, Hashable {
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(energyErrorPercent, forKey: .energyErrorPercent)
         try c.encode(durationErrorPercent, forKey: .durationErrorPercent)
+        // Planner fields (issue 6) and the declared resources.
+        try c.encode(planRuns, forKey: .planRuns)
+        try c.encode(oracleCarbonGrams, forKey: .oracleCarbonGrams)
+        try c.encode(planOverCapacity, forKey: .planOverCapacity)
+        try c.encode(planOutsideData, forKey: .planOutsideData)
+        try c.encode(paused, forKey: .paused)
+        try c.encode(cores, forKey: .cores)
+        try c.encode(memoryBytes, forKey: .memoryBytes)
+        try c.encode(checkpointSignal, forKey: .checkpointSignal)
+        try c.encode(restartCount, forKey: .restartCount)
     }
 }
 

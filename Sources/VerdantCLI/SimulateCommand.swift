@@ -60,6 +60,7 @@ struct Simulate: ParsableCommand {
         var settings = PlannerSettings()
         var interruptibleDefault = interruptible
         var maxDelay: Double?
+        var minSaving = (fraction: 0.0, grams: 0.0)
         if let policy {
             let loaded: SchedulingPolicy
             do { loaded = try PolicyFile.load(path: try PolicyFile.resolve(policy)).policy } catch let e as ConfigurationError {
@@ -69,6 +70,7 @@ struct Simulate: ParsableCommand {
             let training = loaded.defaults(for: .training)
             interruptibleDefault = interruptible || training.interruptible
             maxDelay = training.maxDelaySeconds
+            minSaving = (training.minimumSavingFraction, training.minimumSavingGrams)
         }
         if let hedge { settings.hedge = hedge }
         let slotSeconds = Double(slotMinutes * 60)
@@ -79,6 +81,8 @@ struct Simulate: ParsableCommand {
         let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
         var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds, settings: settings)
         sim.maxDelaySeconds = maxDelay
+        sim.minimumSavingFraction = minSaving.fraction
+        sim.minimumSavingGrams = minSaving.grams
         let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!,
                                                     traceStart: origin, traceEnd: sim.time(ofSlot: count))
         if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }

@@ -72,8 +72,16 @@ struct Submit: AsyncParsableCommand {
     var size: [String] = []
     @Option(help: "Slurm partition (executor slurm; default: the cluster's default partition).")
     var partition: String?
-    @Option(help: "Memory for the job in Slurm's syntax, e.g. 4G or 500M (executor slurm: sbatch --mem).")
+    @Option(name: [.customLong("memory"), .customLong("mem")],
+            help: "Memory the job needs, e.g. 4G, 500M or 512 (MiB): K/M/G/T suffixes are binary, M by default. The planner keeps the node's capacity-memory-gib; systemd executor: MemoryMax=; slurm: sbatch --mem.")
     var mem: String?
+    @Flag(help: "The job may be paused between cleaner run intervals (default: its kind's policy).")
+    var interruptible = false
+    @Option(name: .customLong("checkpoint-signal"),
+            help: "Checkpoint and restart instead of freezing (implies --interruptible): at the end of each run interval the job gets this signal (SIGUSR1, USR2, …), saves its progress and exits; it is started again at its next interval with VERDANT_RESTART_COUNT set.")
+    var checkpointSignal: String?
+    @Option(name: .customLong("checkpoint-grace"), help: "Time the job has to exit after its checkpoint signal before SIGTERM (default 30s).")
+    var checkpointGrace: String?
     @Flag(help: "Print the job as JSON instead of its id.")
     var json = false
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after '--'.")
@@ -87,6 +95,13 @@ struct Submit: AsyncParsableCommand {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
         if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
+        if let m = mem, BatchResources.mebibytes(parsing: m) == nil {
+            throw ValidationError("--memory '\(m)' is not a memory size: use e.g. 4G, 500M or 512 (MiB)")
+        }
+        if let s = checkpointSignal, CheckpointSignal.parse(s) == nil {
+            throw ValidationError("--checkpoint-signal '\(s)' is not a signal a job can catch: use e.g. SIGUSR1, SIGUSR2, SIGINT or SIGTERM")
+        }
+        if checkpointGrace != nil && checkpointSignal == nil { throw ValidationError("--checkpoint-grace needs --checkpoint-signal") }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }
@@ -113,10 +128,13 @@ struct Submit: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }.sorted()
-        let request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
+        var request = SubmitRequest(name: name, kind: kind, deadline: deadline, expectedDuration: expectedDuration,
                                     command: command, workingDirectory: FileManager.default.currentDirectoryPath,
                                     environment: env, cores: cores, gpus: gpus, sizes: try sizes(),
                                     partition: partition, memory: mem)
+        request.interruptible = interruptible ? true : nil
+        request.checkpointSignal = checkpointSignal
+        request.checkpointGrace = checkpointGrace
         let job = try await withDaemon { try await global.client.submit(request) }
         if json {
             try printJSON(job)

@@ -82,6 +82,17 @@ public struct Job: Sendable, Codable, Hashable {
     public var gpus: Int = 0
     /// CPU cores the job asked for (`--cores`, default 1): what it takes from the node's capacity.
     public var cores: Int = 1
+    /// Memory the job declared (`--memory 4G`), bytes; 0 = none declared. The planner counts it
+    /// against the node's memory; the systemd executor sets it as `MemoryMax=`.
+    public var memoryBytes: Int64 = 0
+    /// `--interruptible`: may be paused between run intervals whatever its kind's policy says; nil = the policy.
+    public var interruptible: Bool?
+    /// `--checkpoint-signal`: checkpoint-and-restart instead of the freezer (`CheckpointSignal`); nil = freezer.
+    public var checkpointSignal: Int32?
+    /// `--checkpoint-grace` (s, real time) between the checkpoint signal and SIGTERM; nil = 30 s.
+    public var checkpointGraceSeconds: Double?
+    /// Times it was started again from its checkpoint (`VERDANT_RESTART_COUNT` of its latest start).
+    public var restartCount: Int = 0
     /// Energy of the job's GPUs over its life (NVML counters), included in `energy`; `nil` when it
     /// has no GPUs or their energy could not be read.
     public var gpuEnergy: EnergyJoules?
@@ -142,6 +153,11 @@ public struct Job: Sendable, Codable, Hashable {
         case gpus
         case gpuEnergy = "gpu_energy_j"
         case cores
+        case memoryBytes = "memory_bytes"
+        case interruptible
+        case checkpointSignal = "checkpoint_signal"
+        case checkpointGraceSeconds = "checkpoint_grace_s"
+        case restartCount = "restart_count"
     }
 
     public init(id: Int64? = nil, name: String, kind: JobKind, command: [String], workingDirectory: String,
@@ -181,11 +197,14 @@ public struct KindPolicy: Hashable, Sendable, Codable {
     public var interruptible: Bool
     /// Longest delay from submission to start (s); nil: only the deadline bounds it; 0: at once.
     public var maxDelaySeconds: Double?
-    /// Defer only when the plan saves at least this fraction of the run-now carbon (0…1).
+    /// Defer only when the plan saves at least this fraction of the run-now carbon (0…1; `min-saving: 5%`).
     public var minimumSavingFraction: Double
+    /// Defer only when the plan saves at least this many grams CO2eq (`min-saving: 20g`); 0: no such floor.
+    public var minimumSavingGrams: Double = 0
 
     public init(expectedDurationSeconds: Double, power: PowerWatts, interruptible: Bool = false,
-                maxDelaySeconds: Double? = nil, minimumSavingFraction: Double = 0) {
+                maxDelaySeconds: Double? = nil, minimumSavingFraction: Double = 0, minimumSavingGrams: Double = 0) {
+        self.minimumSavingGrams = minimumSavingGrams
         self.expectedDurationSeconds = expectedDurationSeconds
         self.power = power
         self.interruptible = interruptible

@@ -155,6 +155,9 @@ public protocol JobExecutor: Sendable {
     /// Thaws a paused job.
     /// - Throws: `JobExecutorError` when the job cannot be thawed.
     func resume(_ handle: JobExecutorHandle) throws
+    /// Sends `signal` to every process of the job (checkpoint-and-restart: the job's checkpoint signal).
+    /// - Throws: `JobExecutorError` when the executor cannot signal the job.
+    func signal(_ handle: JobExecutorHandle, _ signal: Int32) throws
     /// Finds a job a previous daemon instance recorded as running with `handle`.
     func adopt(_ handle: JobExecutorHandle) -> JobAdoption
     /// Whether jobs keep running when the daemon stops (systemd units, Slurm jobs): then shutdown
@@ -168,6 +171,10 @@ public protocol JobExecutor: Sendable {
 
 extension JobExecutor {
     public var jobsOutliveDaemon: Bool { false }
+    /// Executors without a way to signal a job (Slurm) keep this default.
+    public func signal(_ handle: JobExecutorHandle, _ signal: Int32) throws {
+        throw JobExecutorError("executor '\(name)' cannot send a job a checkpoint signal")
+    }
     /// Executors that write the log file (`JobLaunchRequest.logPath`) keep this default: the runtime reads the file.
     public func output(_ handle: JobExecutorHandle, maxBytes: Int) -> (source: String, text: String)? { nil }
 }

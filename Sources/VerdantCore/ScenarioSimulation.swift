@@ -58,6 +58,9 @@ public struct ScenarioSimulation {
     public var outage: Range<Int>?
     /// The policy's maximum delay from submission (s) for every job (`simulate --policy`); nil: none.
     public var maxDelaySeconds: Double?
+    /// The policy's `min-saving` for every job (`simulate --policy`): fraction of run-now carbon, grams.
+    public var minimumSavingFraction: Double = 0
+    public var minimumSavingGrams: Double = 0
     public var settings: PlannerSettings
 
     public init(trace: [Double?], origin: Date, slotSeconds: Double, outage: Range<Int>? = nil,
@@ -110,7 +113,8 @@ public struct ScenarioSimulation {
         var planner = CarbonPlanner(grid: grid, settings: settings)
         return planner.add(PlannerJob(id: 0, earliestStart: job.submittedAt, deadline: job.deadline,
                                       durationSeconds: job.durationSeconds, powerWatts: job.powerWatts,
-                                      interruptible: interruptible, maxDelaySeconds: maxDelaySeconds))
+                                      interruptible: interruptible, maxDelaySeconds: maxDelaySeconds,
+                                      minimumSavingFraction: minimumSavingFraction, minimumSavingGrams: minimumSavingGrams))
     }
 
     /// Slots a job's decision needs a forecast for: from its submission slot to its deadline.

@@ -93,10 +93,18 @@ public struct PlannerJob: Hashable, Sendable {
     public var demand: JobDemand
     /// The policy's maximum delay from `earliestStart` (s), nil for none. 0 runs it at once.
     public var maxDelaySeconds: Double?
+    /// The policy's `min-saving` as a fraction of the run-now carbon (0…1): the job is deferred only
+    /// when its best plan saves at least this much against starting at `earliestStart`. 0: any saving.
+    public var minimumSavingFraction: Double
+    /// The policy's `min-saving` in grams CO2eq (same rule, absolute). 0: any saving.
+    public var minimumSavingGrams: Double
 
     public init(id: Int64, earliestStart: Date, deadline: Date?, durationSeconds: Double,
                 durationUncertaintySeconds: Double = 0, powerWatts: Double, interruptible: Bool = false,
-                demand: JobDemand = JobDemand(), maxDelaySeconds: Double? = nil) {
+                demand: JobDemand = JobDemand(), maxDelaySeconds: Double? = nil,
+                minimumSavingFraction: Double = 0, minimumSavingGrams: Double = 0) {
+        self.minimumSavingFraction = minimumSavingFraction
+        self.minimumSavingGrams = minimumSavingGrams
         self.id = id
         self.earliestStart = earliestStart
         self.deadline = deadline
@@ -119,6 +127,9 @@ public enum PlanReason: String, Sendable, Codable, CaseIterable {
     case capacityBound = "capacity-bound"
     /// No forecast covers a whole run before the latest start: the job runs at its latest start.
     case noForecast = "no-forecast"
+    /// The best window saved less than the policy's `min-saving` against running now: it runs now
+    /// (`SlotPlan.forgoneSavingGrams` is what deferring would have saved).
+    case belowMinimumSaving = "below-min-saving"
 }
 
 /// What the planner decided for one job.
@@ -139,6 +150,9 @@ public struct SlotPlan: Hashable, Sendable {
     public var overCapacity: Bool
     /// True when no window inside the data meets the deadline (the job then runs at its latest start).
     public var outsideData: Bool
+    /// Reason `below-min-saving`: the carbon (g) the best window would have saved against running now,
+    /// which was less than the policy's `min-saving`; nil otherwise.
+    public var forgoneSavingGrams: Double? = nil
 }
 
 /// Tunables of the planner, set by the policy.
@@ -317,7 +331,10 @@ public struct CarbonPlanner: Sendable {
         let order = leastSlackFirst(jobs)
         for i in order {
             let job = jobs[i]
-            let (fresh, freshSlots) = choose(job)
+            // `min-saving` is decided when a job is first planned: a deferred job is not pulled back to
+            // "now" as its window comes closer and the saving against "now" shrinks.
+            let firstPlan = previous[job.id].map { $0.reason == .belowMinimumSaving } ?? true
+            let (fresh, freshSlots) = choose(job, minimumSaving: firstPlan)
             if let old = previous[job.id], let kept = revalidate(old, job: job),
                let oldCost = kept.plan.predictedCarbonGrams {
                 let newCost = fresh.predictedCarbonGrams ?? .infinity
@@ -397,10 +414,35 @@ public struct CarbonPlanner: Sendable {
         return (p, slots)
     }
 
-    private func choose(_ job: PlannerJob) -> (SlotPlan, [Range<Int>]) {
+    /// The plan of `job`; `minimumSaving`: whether the policy's `min-saving` may turn a deferral into a
+    /// start now (only when a job is planned for the first time, see `replan`).
+    private func choose(_ job: PlannerJob, minimumSaving: Bool = true) -> (SlotPlan, [Range<Int>]) {
         let latest = latestStart(of: job)
-        if job.interruptible, let chosen = chooseSlots(job, latest: latest) { return chosen }
-        return chooseStart(job, latest: latest)
+        var chosen: (SlotPlan, [Range<Int>])
+        if job.interruptible, let slots = chooseSlots(job, latest: latest) { chosen = slots }
+        else { chosen = chooseStart(job, latest: latest) }
+        if minimumSaving, let now = runNowForSmallSaving(job, chosen.0, latest: latest) { chosen = now }
+        return chosen
+    }
+
+    /// The policy's `min-saving`: when `deferred` starts after the job's earliest start and saves less
+    /// than max(minimumSavingFraction × run-now carbon, minimumSavingGrams) against starting at once
+    /// (both under the point forecast), the run-now plan (reason `below-min-saving`); nil when the
+    /// saving is enough, the rule is off, either carbon is unknown, or running now has no room.
+    /// A saving exactly at the threshold defers.
+    private func runNowForSmallSaving(_ job: PlannerJob, _ deferred: SlotPlan, latest: Date) -> (SlotPlan, [Range<Int>])? {
+        guard job.minimumSavingFraction > 0 || job.minimumSavingGrams > 0,
+              deferred.start > job.earliestStart.addingTimeInterval(1e-6),
+              let planned = deferred.predictedCarbonGrams, let runNow = deferred.runNowCarbonGrams else { return nil }
+        let required = max(job.minimumSavingFraction * runNow, job.minimumSavingGrams)
+        let saving = runNow - planned
+        guard saving < required - 1e-9 else { return nil }
+        let run = DateInterval(start: job.earliestStart, duration: job.durationSeconds)
+        let r = slotRange(run)
+        guard fitsEverywhere(job.demand, r) else { return nil }
+        var p = plan(job, runs: [run], latest: latest, reason: .belowMinimumSaving)
+        p.forgoneSavingGrams = saving
+        return (p, [r])
     }
 
     private func plan(_ job: PlannerJob, runs: [DateInterval], latest: Date, reason: PlanReason,

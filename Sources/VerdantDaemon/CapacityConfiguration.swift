@@ -9,7 +9,7 @@ import VerdantCore
 public struct CapacityConfiguration: Sendable, Equatable {
     /// CPU cores jobs may use at once (`capacity-cores`); a job takes its `--cores` (default 1).
     public var cores: Double?
-    /// Memory jobs may use at once, GiB (`capacity-memory-gib`). Jobs declare no memory yet (0 each).
+    /// Memory jobs may use at once, GiB (`capacity-memory-gib`); a job takes its `--memory` (0 when none).
     public var memoryGiB: Double?
     /// GPUs jobs may use at once (`capacity-gpus`).
     public var gpus: Int?

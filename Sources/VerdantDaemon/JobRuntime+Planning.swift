@@ -11,6 +11,8 @@ struct DaemonScheduling: Sendable {
     var plans: [Int64: SlotPlan] = [:]
     /// Running interruptible jobs that are paused and resumed through their run intervals.
     var controls: [Int64: RunIntervalControl] = [:]
+    /// Checkpoint-mode jobs stopped at their checkpoint, waiting for their next run interval (no process).
+    var suspended: [Int64: JobRuntime.RunningJob] = [:]
     /// Set by a submission, a job's end, a forecast change or a policy reload; the scheduler re-plans
     /// the whole queue at its next tick.
     var replanNeeded = true
@@ -64,7 +66,7 @@ extension JobRuntime {
     var isStaticIntensity: Bool { selection.map { $0.slots.slots.isEmpty } ?? parts.series.points.isEmpty }
 
     /// What a job takes from the node.
-    func demand(of job: Job) -> JobDemand { JobDemand(cores: Double(job.cores), memoryBytes: 0, gpus: job.gpus) }
+    func demand(of job: Job) -> JobDemand { JobDemand(cores: Double(job.cores), memoryBytes: Double(job.memoryBytes), gpus: job.gpus) }
 
     /// A queued job as the planner sees it at `now`: it may start from now (or its submission), must
     /// finish by its deadline, runs its predicted duration at its predicted mean power, and is
@@ -77,8 +79,9 @@ extension JobRuntime {
         let maxDelay = kind.maxDelaySeconds.map { max(0, job.submittedAt.addingTimeInterval($0).timeIntervalSince(earliest)) }
         return PlannerJob(id: id, earliestStart: earliest, deadline: job.deadline, durationSeconds: d,
                           durationUncertaintySeconds: job.expectedDurationUncertaintySeconds ?? 0,
-                          powerWatts: job.expectedEnergy.joules / d, interruptible: kind.interruptible,
-                          demand: demand(of: job), maxDelaySeconds: maxDelay)
+                          powerWatts: job.expectedEnergy.joules / d, interruptible: isInterruptible(job),
+                          demand: demand(of: job), maxDelaySeconds: maxDelay,
+                          minimumSavingFraction: kind.minimumSavingFraction, minimumSavingGrams: kind.minimumSavingGrams)
     }
 
     /// Re-plans every queued job with `CarbonPlanner` against the forecast in force and the capacity
@@ -103,6 +106,10 @@ extension JobRuntime {
         for (id, r) in running {
             var end = (r.job.startedAt ?? now).addingTimeInterval(r.job.expectedDurationSeconds)
             if let c = scheduling.controls[id], let last = c.runs.last?.end { end = max(end, last) }
+            planner.reserveRunning(jobID: id, from: now, until: max(end, now.addingTimeInterval(grid.slotSeconds)), demand: demand(of: r.job))
+        }
+        for (id, r) in scheduling.suspended {
+            let end = scheduling.controls[id]?.runs.last?.end ?? now
             planner.reserveRunning(jobID: id, from: now, until: max(end, now.addingTimeInterval(grid.slotSeconds)), demand: demand(of: r.job))
         }
         // A job whose planned start has come is started at this tick, not re-planned: its plan holds.
@@ -162,15 +169,16 @@ extension JobRuntime {
     func fitsNow(_ job: Job) -> Bool {
         let cap = parts.policy.available(of: parts.capacity)
         guard cap.isLimited else { return true }
-        var cores = Double(job.cores), gpus = job.gpus
-        for r in running.values { cores += Double(r.job.cores); gpus += r.job.gpus }
-        return cores <= cap.cores + 1e-9 && gpus <= cap.gpus && running.count + 1 <= cap.maxConcurrentJobs
+        var cores = Double(job.cores), gpus = job.gpus, memory = Double(job.memoryBytes)
+        for r in running.values { cores += Double(r.job.cores); gpus += r.job.gpus; memory += Double(r.job.memoryBytes) }
+        return cores <= cap.cores + 1e-9 && gpus <= cap.gpus && memory <= cap.memoryBytes + 0.5
+            && running.count + 1 <= cap.maxConcurrentJobs
     }
 
     /// Called when a job has been started: an interruptible plan with run intervals is followed from now on.
     func beginRunIntervals(id: Int64, startedAt: Date) {
         guard let plan = scheduling.plans.removeValue(forKey: id), plan.runs.count > 1,
-              let job = running[id]?.job, parts.policy.defaults(for: job.kind).interruptible else { return }
+              let job = running[id]?.job, isInterruptible(job) else { return }
         // The scheduler wakes at least every 100 ms of real time: that much trace time (plus 1 s) of lateness is tolerated.
         let slack = 1 + 0.1 * (parts.clock.replay?.speed ?? 1)
         scheduling.controls[id] = RunIntervalControl(runs: plan.runs, expectedDurationSeconds: job.expectedDurationSeconds,
@@ -181,6 +189,7 @@ extension JobRuntime {
     /// Called when a job has ended: its capacity is free, so the queue is re-planned.
     func planningJobEnded(id: Int64) {
         scheduling.controls[id] = nil
+        scheduling.suspended[id] = nil
         scheduling.replanNeeded = true
     }
 
@@ -190,11 +199,25 @@ extension JobRuntime {
         guard !scheduling.controls.isEmpty else { return nil }
         let now = parts.clock.now()
         var next: Date?
+        let escalation = escalateCheckpointStops()
         for (id, var c) in scheduling.controls {
+            if scheduling.suspended[id] != nil {
+                // Stopped at its checkpoint: started again when its next run interval begins.
+                if c.decide(at: now) == .resume {
+                    guard restartFromCheckpoint(id: id) else { continue }
+                    c.didResume(at: now)
+                }
+                scheduling.controls[id] = c
+                if let b = c.nextBoundary(after: now) { next = min(next ?? b, b) }
+                continue
+            }
             guard let r = running[id] else { scheduling.controls[id] = nil; continue }
-            if r.stopping != nil { continue }
+            if r.stopping != nil || r.checkpointSignalledNanos != nil { continue }
             switch c.decide(at: now) {
             case .none: break
+            case .pause where r.job.checkpointSignal != nil:
+                guard sendCheckpointSignal(id: id) else { scheduling.controls[id] = nil; continue }
+                c.didPause(at: now)
             case .pause:
                 do {
                     try parts.executor.pause(r.handle)
@@ -218,7 +241,9 @@ extension JobRuntime {
             scheduling.controls[id] = c
             if let b = c.nextBoundary(after: now) { next = min(next ?? b, b) }
         }
-        return next.map { parts.clock.realSeconds(until: $0) }
+        let wait = next.map { parts.clock.realSeconds(until: $0) }
+        guard let escalation else { return wait }
+        return min(wait ?? escalation, escalation)
     }
 
     /// Whether a running job is frozen now (shown by `verdant plan`).
@@ -260,7 +285,7 @@ extension JobRuntime {
         let d = max(job.expectedDurationSeconds, 1)
         let kind = parts.policy.defaults(for: job.kind)
         let plan = planner.add(PlannerJob(id: id, earliestStart: from, deadline: to, durationSeconds: d,
-                                          powerWatts: job.expectedEnergy.joules / d, interruptible: kind.interruptible))
+                                          powerWatts: job.expectedEnergy.joules / d, interruptible: isInterruptible(job)))
         return plan.outsideData ? nil : plan.predictedCarbonGrams
     }
 

@@ -67,6 +67,12 @@ public actor JobRuntime: VerdantAPIHandler {
         /// CLOCK_MONOTONIC at its start, when this process started it (not for a re-adopted job):
         /// its run time survives a wall-clock step.
         var startMonotonicNanos: UInt64? = nil
+        /// Checkpoint-and-restart (`JobRuntime+Checkpoint`): when the checkpoint signal was sent
+        /// (CLOCK_MONOTONIC), the stops sent since (SIGTERM, SIGKILL), and the CPU-seconds of its
+        /// earlier processes.
+        var checkpointSignalledNanos: UInt64? = nil
+        var checkpointStopsSent = 0
+        var cpuSecondsBefore: Double = 0
     }
 
     var parts: Parts
@@ -83,7 +89,7 @@ public actor JobRuntime: VerdantAPIHandler {
     /// Which job holds which GPU.
     private var gpuAllocator: GPUAllocator
     private var pendingSamples: [EnergySampleRecord] = []
-    private var pendingIntervals: [JobIntervalRecord] = []
+    var pendingIntervals: [JobIntervalRecord] = []
     private var lastFlushNanos: UInt64 = 0
     private var lastCheckpointNanos: UInt64 = 0
     private var lastMemoryReleaseNanos: UInt64 = 0
@@ -211,6 +217,7 @@ public actor JobRuntime: VerdantAPIHandler {
     /// as `lost` with the reason, and writes everything buffered. Called on SIGTERM/SIGINT.
     public func shutdown(graceSeconds: Double = 5) async {
         shuttingDown = true
+        finishSuspendedAtShutdown()
         if parts.executor.jobsOutliveDaemon {
             // Units (or batch jobs) keep running and stay recorded as running; the next start re-adopts them.
             if !running.isEmpty {
@@ -489,9 +496,10 @@ public actor JobRuntime: VerdantAPIHandler {
             log.error("cannot record a job as starting; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
             return false
         }
-        let environment = gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices)
+        let environment = Self.checkpointEnvironment(gpuIndices.isEmpty ? job.environment : GPUAllocator.environment(job.environment, withGPUs: gpuIndices), job: job)
         let request = JobLaunchRequest(jobID: id, command: job.command, workingDirectory: job.workingDirectory,
-                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath)
+                                       environment: environment, uid: job.uid, gid: job.gid, logPath: logPath,
+                                       memoryMaxBytes: job.memoryBytes > 0 ? UInt64(job.memoryBytes) : nil)
         let handle: JobExecutorHandle
         do {
             handle = try parts.executor.launch(request)
@@ -525,7 +533,7 @@ public actor JobRuntime: VerdantAPIHandler {
     }
 
     /// Waits for the job's end through the executor, then records it.
-    private func follow(id: Int64, handle: JobExecutorHandle) {
+    func follow(id: Int64, handle: JobExecutorHandle) {
         let executor = parts.executor
         Task {
             let end = await executor.waitForEnd(handle)
@@ -533,7 +541,8 @@ public actor JobRuntime: VerdantAPIHandler {
         }
     }
 
-    private func jobExited(id: Int64, exit: JobEnd) {
+    func jobExited(id: Int64, exit: JobEnd) {
+        if suspendAtCheckpoint(id: id, exit: exit) { return }
         guard var r = running[id] else { return }
         rebaseLastReadings()
         r.last = running.removeValue(forKey: id)!.last
@@ -579,7 +588,7 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         job.exitCode = exit.exitCode
         job.signal = exit.signal
-        job.cpuSeconds = cpu
+        job.cpuSeconds = cpu + r.cpuSecondsBefore
         let sources = r.totals.sources
         job.energySource = endReadFailed ? .notMeasured : Self.combinedSource(sources + (gpuMissing ? [.unavailable] : []))
         if !(job.energySource?.hasValue ?? false) {
@@ -677,6 +686,7 @@ public actor JobRuntime: VerdantAPIHandler {
         } catch let e as JobSizeError {
             throw APIError.badRequest(e.description)
         }
+        let memoryBytes = try declaredMemoryBytes(r)
         let policy = parts.policy.defaults(for: kind)
         let history = try parts.database.finishedRuns(name: name).compactMap(PredictorRun.init(job:))
         let prediction = parts.predictor.predict(signature: JobSignature(name: name, kind: kind, command: r.command, sizes: sizes),
@@ -715,6 +725,8 @@ public actor JobRuntime: VerdantAPIHandler {
         job.apply(prediction)
         job.gpus = r.gpus ?? 0
         job.cores = r.cores ?? 1
+        job.memoryBytes = memoryBytes
+        try applyCheckpointRequest(r, to: &job)
         var stored: Job
         if parts.batch != nil {
             stored = try await handOver(job, resources: try batchResources(r))
@@ -786,6 +798,7 @@ public actor JobRuntime: VerdantAPIHandler {
             try parts.database.update(j)
             return JobView(j)
         case .running:
+            if cancelSuspended(id: id, caller: caller), let done = try parts.database.job(id: id) { return view(done) }
             guard var r = running[id] else { throw APIError.conflict("job \(id) is being recorded; try again") }
             r.stopping = (.cancelled, "cancelled by uid \(caller.uid) while running; terminated with SIGTERM")
             running[id] = r

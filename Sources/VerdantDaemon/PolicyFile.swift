@@ -31,10 +31,11 @@ public enum PolicyFile {
                     throw ConfigurationError(file: file, line: f.line("power-watts"), message: "'power-watts' must not be negative")
                 }
                 let maxDelay = try delay(f, "max-delay", file: file)
-                let minSaving = try fraction(f, "min-saving", file: file) ?? 0
+                let minSaving = try minimumSaving(f, "min-saving", file: file)
                 kinds[kind] = KindPolicy(expectedDurationSeconds: d, power: PowerWatts(p),
                                          interruptible: try bool(f, "interruptible", file: file) ?? false,
-                                         maxDelaySeconds: maxDelay, minimumSavingFraction: minSaving)
+                                         maxDelaySeconds: maxDelay, minimumSavingFraction: minSaving.fraction,
+                                         minimumSavingGrams: minSaving.grams)
                 deadlines[kind] = try f.seconds("deadline") ?? max(d * 4, 3600)
             }
         }
@@ -122,6 +123,20 @@ public enum PolicyFile {
             throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between 0 and 1 (0% and 100%), got \(v)")
         }
         return v
+    }
+
+    /// `min-saving`: a fraction of the run-now carbon (`0.05`, `5%`) or grams CO2eq (`20g`); absent: 0.
+    /// - Throws: `ConfigurationError` naming the line for a negative or malformed value.
+    static func minimumSaving(_ f: YAMLFields, _ key: String, file: String) throws -> (fraction: Double, grams: Double) {
+        guard let raw = try f.string(key) else { return (0, 0) }
+        let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        if s.hasSuffix("g") {
+            guard let v = Double(s.dropLast().trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else {
+                throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' in grams must be a number of 0 or more followed by g, e.g. 20g; got '\(raw)'")
+            }
+            return (0, v)
+        }
+        return (try fraction(f, key, file: file) ?? 0, 0)
     }
 
     /// A delay: a duration, or 0 for "at once".

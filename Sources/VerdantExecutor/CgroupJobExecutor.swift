@@ -46,6 +46,18 @@ extension ProcessExecutor: JobExecutor {
         if let cg { CgroupFreezer.thawIfFrozen(cg) }
     }
 
+    /// `signal` to every process in the job's cgroup, else to the process group its main process leads
+    /// (once each: a handler must not run twice).
+    public func signal(_ handle: JobExecutorHandle, _ signal: Int32) throws {
+        if let cg = cgroup(handle) {
+            cg.signalAll(signal)
+        } else if let pid = handle.pid {
+            guard kill(-pid, signal) == 0 else { throw JobExecutorError("cannot signal job process group \(pid): \(String(cString: strerror(errno)))") }
+        } else {
+            throw JobExecutorError("job has neither a cgroup nor a process to signal")
+        }
+    }
+
     public func pause(_ handle: JobExecutorHandle) throws {
         guard let cg = cgroup(handle) else {
             throw JobExecutorError("job has no cgroup, so it cannot be frozen: verdantd needs a cgroup hierarchy (see docs/operations.md)")

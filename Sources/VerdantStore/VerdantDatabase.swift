@@ -248,6 +248,8 @@ public final class VerdantDatabase: Sendable {
         registerEnergyTicks(&m)
         registerJobCores(&m)
         registerSlurmNodeEnergy(&m)
+        registerJobMemory(&m)
+        registerJobCheckpoint(&m)
         return m
     }
 

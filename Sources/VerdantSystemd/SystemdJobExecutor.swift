@@ -160,6 +160,16 @@ public final class SystemdJobExecutor: JobExecutor, @unchecked Sendable {
         if let pids = try? unitPids(handle), !pids.isEmpty { try? fallbackFreezer?(handle.reference, pids, false) }
     }
 
+    /// `KillUnit` with `signal` to all the unit's processes.
+    public func signal(_ handle: JobExecutorHandle, _ signal: Int32) throws {
+        try withBus { bus in
+            var msg = [CChar](repeating: 0, count: 512)
+            guard verdant_unit_kill(bus, handle.reference, signal, &msg, msg.count) >= 0 else {
+                throw JobExecutorError("KillUnit \(handle.reference) signal \(signal) failed: \(String(cString: msg))")
+            }
+        }
+    }
+
     /// `FreezeUnit`; where systemd refuses it (cgroup v1), the injected fallback freezer.
     public func pause(_ handle: JobExecutorHandle) throws {
         try freeze(handle, method: "FreezeUnit", freeze: true)
