@@ -98,7 +98,7 @@ struct Simulate: ParsableCommand {
             stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
         }
         if leftOut > 0 {
-            stderr.write(Data("verdant: \(leftOut) of \(scenario.count) jobs left out: their submission or deadline lies outside the trace (\(ISO8601.string(origin)) to \(ISO8601.string(sim.time(ofSlot: count))))\n".utf8))
+            stderr.write(Data("verdant: \(leftOut) of \(scenario.count) jobs left out: their submission or deadline lies outside the trace (\(Tables.time(origin)) to \(Tables.time(sim.time(ofSlot: count))))\n".utf8))
         }
         if json {
             let e = JSONEncoder()

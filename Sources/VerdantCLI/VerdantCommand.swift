@@ -205,7 +205,7 @@ struct Status: AsyncParsableCommand {
         let replay = s.replaySpeed.map { " (replay at \(Tables.number($0))x)" } ?? ""
         print("""
             verdantd \(s.version), state in \(s.stateDirectory)
-            now:        \(ISO8601.string(s.now))\(replay)
+            now:        \(Tables.time(s.now))\(replay)
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
             sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
             executor:   \(s.executor ?? "cgroup")
