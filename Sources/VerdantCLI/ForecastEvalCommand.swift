@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VerdantCore
+import VerdantDaemon
 
 // MARK: `verdant forecast eval` and `verdant forecast bench` (issue 5): run locally, no daemon.
 
