@@ -86,7 +86,7 @@ struct Submit: AsyncParsableCommand {
         if let kind, JobKind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
-        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
+        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more, got \(g)") }
         if let d = expectedDuration, DurationSyntax.parseSeconds(d) == nil {
             throw ValidationError("--expected-duration '\(d)' is not a duration: use e.g. 90s, 30m, 2h or PT2H")
         }
