@@ -9,7 +9,9 @@ import Glibc
 /// second with the count, rate and time left (`ProgressLine`), only when stderr is a terminal and
 /// `--json` is not given, so a pipe, a file or a script's capture never gets a progress byte (issue 12).
 /// Lives in VerdantDaemon so that both executables' commands can use it (VerdantCLI imports VerdantDaemon).
-public final class ProgressReporter {
+///
+/// Thread-safe (a lock guards its state), so a database write closure may report from inside.
+public final class ProgressReporter: @unchecked Sendable {
     private let label: String
     /// Whether anything is written at all: stderr is a terminal and `--json` was not given.
     public let enabled: Bool
@@ -17,6 +19,8 @@ public final class ProgressReporter {
     private let write: (String) -> Void
     private let started: Date
     private var lastPrint = Date.distantPast
+    private var finished = false
+    private let lock = NSLock()
 
     /// Most rewrites per second of the line (a terminal need not redraw faster than it is read).
     public static let minimumIntervalSeconds = 0.2
@@ -37,10 +41,16 @@ public final class ProgressReporter {
         started = clock()
     }
 
-    /// Reports `done` of `total`; the last call (done == total) ends the line.
+    /// Reports `done` of `total`; the first call with done == total ends the line, and later calls write nothing.
     public func update(_ done: Int, of total: Int) {
         guard enabled else { return }
-        if let text = text(done: done, total: total, now: clock()) { write(text) }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !finished else { return }
+        if let text = text(done: done, total: total, now: clock()) {
+            finished = done >= total
+            write(text)
+        }
     }
 
     /// What an update at `now` writes: `\r` + the `ProgressLine` + padding (+ `\n` when done), or nil

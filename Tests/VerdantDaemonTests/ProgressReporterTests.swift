@@ -27,6 +27,8 @@ import VerdantDaemon
         p.update(1000, of: 2880)
         r.now += 0.01         // done: always written, and the line ends (2880 in 2.26 s = 1274.3/s → 1274)
         p.update(2880, of: 2880)
+        r.now += 1            // after the end: nothing more
+        p.update(2880, of: 2880)
         #expect(r.written == ["\rslots stored 500/2880  250/s  ETA 10s   ",
                               "\rslots stored 1000/2880  444/s  ETA 4s   ",
                               "\rslots stored 2880/2880  1274/s  ETA 0s   \n"])
