@@ -34,7 +34,7 @@ struct ForecastShow: AsyncParsableCommand {
         let f = try await withDaemon { try await global.client.forecast(zone: zone, horizon: horizon) }
         if json { try printJSON(f); return }
         var head = "zone \(f.zone): forecast \(f.forecastUsed)"
-        if let v = f.modelVersion { head += " (model version \(v)" + (f.trainedAt.map { ", trained \(ISO8601.string($0))" } ?? "") + ")" }
+        if let v = f.modelVersion { head += " (model version \(v)" + (f.trainedAt.map { ", trained \(Tables.time($0))" } ?? "") + ")" }
         print(head)
         print("  \(f.reason)")
         if let m = f.backtestMAPE, let s = f.seasonalNaiveMAPE {
@@ -42,7 +42,7 @@ struct ForecastShow: AsyncParsableCommand {
         }
         print("start                 gCO2eq/kWh  80% interval")
         for p in f.points {
-            print(ISO8601.string(p.start).padded(22) + Tables.number(p.gramsPerKWh).padded(12)
+            print(Tables.shortTime(p.start).padded(22) + Tables.number(p.gramsPerKWh).padded(12)
                   + "\(Tables.number(p.lowerGramsPerKWh)) – \(Tables.number(p.upperGramsPerKWh))")
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VerdantCore
+import VerdantDaemon
 
 // MARK: `verdant forecast eval` and `verdant forecast bench` (issue 5): run locally, no daemon.
 
@@ -165,7 +166,7 @@ struct ForecastBench: AsyncParsableCommand {
         let t1 = Date()
         guard let model = RidgeIntensityForecaster.train(history: history, origin: origin, slotSeconds: grid.slotSeconds, horizonSlots: horizon,
                                                          configuration: .init()) else {
-            throw ValidationError("not enough known values to train (needs 13 weeks)")
+            throw ValidationError("\(trace ?? "the synthetic year"): not enough known values to train the forecaster (it needs 13 weeks of known values): give a longer --trace")
         }
         print(String(format: "default retrain (8 weeks + 4 validation folds): %.3f s", Date().timeIntervalSince(t1)))
         // 3. 48 h forecasts from the trained model.

@@ -35,10 +35,10 @@ struct IntensityShow: AsyncParsableCommand {
         var lines = ["start                 duration  gCO2eq/kWh  kind      source" + (forecast ? "                issued_at" : "")]
         for p in points {
             let v = p.gramsPerKWh.map { Tables.number($0) } ?? "-"
-            var line = ISO8601.string(p.start).padded(22)
+            var line = Tables.shortTime(p.start).padded(22)
                 + DurationSyntax.format(seconds: p.durationSeconds).padded(10)
                 + v.padded(12) + p.kind.padded(10) + p.source.padded(22)
-            if forecast { line += p.issuedAt.map(ISO8601.string) ?? "" }
+            if forecast { line += p.issuedAt.map { Tables.shortTime($0) } ?? "" }
             lines.append(line)
         }
         print(lines.joined(separator: "\n"))
@@ -77,13 +77,13 @@ struct IntensityImportCommand: AsyncParsableCommand {
         let r = try await withDaemon { try await global.client.importIntensity(request) }
         if json { try printJSON(r); return }
         print("imported \(r.slots) slots (\(r.known) with a value) for zone \(r.zone) as \(r.source), \(r.kind); columns: \(r.mapping)")
-        if let a = r.first, let b = r.last { print("from \(ISO8601.string(a)) to \(ISO8601.string(b))") }
+        if let a = r.first, let b = r.last { print("from \(Tables.time(a)) to \(Tables.time(b))") }
         if r.gaps.isEmpty {
             print("no gaps")
         } else {
             print("\(r.gaps.count) gap(s):")
             for g in r.gaps {
-                print("  line \(g.line.map(String.init) ?? "?"): \(g.reason) \(ISO8601.string(g.start)) – \(ISO8601.string(g.end)) (\(DurationSyntax.format(seconds: g.end.timeIntervalSince(g.start))))")
+                print("  line \(g.line.map(String.init) ?? "?"): \(g.reason) \(Tables.time(g.start)) – \(Tables.time(g.end)) (\(DurationSyntax.format(seconds: g.end.timeIntervalSince(g.start))))")
             }
         }
     }
@@ -102,12 +102,12 @@ struct IntensitySources: AsyncParsableCommand {
         if json { try printJSON(sources); return }
         for s in sources {
             var line = "\(s.position). \(s.name) (\(s.kind)): \(s.health)\(s.inUse ? ", IN USE" : "")"
-            if let f = s.lastFetch { line += "; last fetch \(ISO8601.string(f))" }
+            if let f = s.lastFetch { line += "; last fetch \(Tables.time(f))" }
             if let n = s.newestPoint, let age = s.newestPointAgeSeconds {
-                line += "; newest point \(ISO8601.string(n)) (" + (age >= 0 ? "\(DurationSyntax.format(seconds: age)) ago" : "in \(DurationSyntax.format(seconds: -age))") + ")"
+                line += "; newest point \(Tables.time(n)) (" + (age >= 0 ? "\(DurationSyntax.format(seconds: age)) ago" : "in \(DurationSyntax.format(seconds: -age))") + ")"
             }
             if s.consecutiveFailures > 0 { line += "; \(s.consecutiveFailures) failure(s)" }
-            if let n = s.nextAttempt { line += "; next attempt \(ISO8601.string(n))" }
+            if let n = s.nextAttempt { line += "; next attempt \(Tables.time(n))" }
             if let e = s.lastError { line += "\n     last error: \(e)" }
             if let d = s.detail { line += "\n     \(d)" }
             print(line)

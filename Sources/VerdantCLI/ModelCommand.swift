@@ -47,7 +47,7 @@ struct Model: ParsableCommand {
                 }
                 if !steps.isEmpty { cpus.append(PowerModelEvaluation.CPU(label: dir, modelName: name, steps: steps)) }
             }
-            guard cpus.count >= 2 else { throw ValidationError("--data \(data) holds fewer than two CPU folders with recordings") }
+            guard cpus.count >= 2 else { throw ValidationError("--data \(data) holds \(cpus.count) CPU folder(s) with recordings (compare_cpu_load_and_RAPL-*.csv), the evaluation needs two or more: give the folder with one sub-folder per CPU, e.g. Tests/VerdantSensorsTests/Fixtures/codecarbon-cpu-load-profiling") }
             let results = PowerModelEvaluation.leaveOneOut(cpus) { TDPTable.lookup(modelName: $0.modelName, csv: table)?.watts }
             if json {
                 let rows: [[String: Any]] = results.map {

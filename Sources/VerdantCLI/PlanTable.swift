@@ -17,11 +17,11 @@ extension Tables {
                       }, numeric: [0, 4, 5, 6])
     }
 
-    /// `start – end`, or `start – end (+n runs)` for an interruptible plan with several run intervals.
+    /// `start – end` in the local zone (`TimeDisplay.range`), or `start – end (n runs)` for an interruptible plan with several run intervals.
     static func window(_ j: JobView) -> String {
         guard let runs = j.planRuns, let first = runs.first, let last = runs.last else {
-            return "\(shortTime(j.plannedStart)) – \(shortTime(j.plannedStart.addingTimeInterval(j.expectedDurationSeconds)))"
+            return TimeDisplay.local.range(j.plannedStart, j.plannedStart.addingTimeInterval(j.expectedDurationSeconds))
         }
-        return "\(shortTime(first.start)) – \(shortTime(last.end))" + (runs.count > 1 ? " (\(runs.count) runs)" : "")
+        return TimeDisplay.local.range(first.start, last.end) + (runs.count > 1 ? " (\(runs.count) runs)" : "")
     }
 }

@@ -48,7 +48,7 @@ struct Report: AsyncParsableCommand {
         case .json: text = try ReportJSON.render(r) + "\n"
         case .csv: text = ReportText.csv(r)
         case .table: text = ReportText.table(r) + "\n"
-        case .html: text = ReportHTML.render(r)
+        case .html: text = ReportHTML.render(r, displayTime: { Tables.time($0) })
         }
         guard let output else { print(text, terminator: ""); return }
         let path = Self.outputPath(output, format: format.rawValue)

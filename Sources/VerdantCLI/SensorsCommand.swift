@@ -19,8 +19,8 @@ struct Sensors: AsyncParsableCommand {
     @Option(help: "Number of intervals with --watch.") var count: Int = 5
 
     func validate() throws {
-        guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds") }
-        guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds, got \(interval): use e.g. --interval 1") }
+        guard count > 0 else { throw ValidationError("--count must be 1 or more, got \(count)") }
         // A root the user named must exist: a typo must not read as "this machine has no RAPL".
         if root != "/sys/class/powercap", !FileManager.default.fileExists(atPath: root) {
             throw ValidationError("--root \(root) does not exist: give the folder of a powercap tree")

@@ -36,9 +36,9 @@ struct Simulate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard slotMinutes > 0 && slotMinutes <= 1440 else { throw ValidationError("--slot-minutes must be between 1 and 1440") }
+        guard slotMinutes > 0 && slotMinutes <= 1440 else { throw ValidationError("--slot-minutes must be between 1 and 1440, got \(slotMinutes): use e.g. --slot-minutes 30") }
         _ = try ForecastChoice(forecast)
-        if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1") }
+        if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound") }
     }
 
     func run() throws {
@@ -47,15 +47,15 @@ struct Simulate: ParsableCommand {
             stderr.write(Data("verdant: error: \(message)\n".utf8))
             return ExitCode(65)   // EX_DATAERR
         }
-        guard let traceText = try? String(contentsOfFile: trace, encoding: .utf8) else { throw fail("cannot read --trace \(trace)") }
-        guard let jobsText = try? String(contentsOfFile: jobs, encoding: .utf8) else { throw fail("cannot read --jobs \(jobs)") }
+        guard let traceText = try? String(contentsOfFile: trace, encoding: .utf8) else { throw fail("cannot read --trace \(trace) (missing, unreadable or not UTF-8): give a CSV of time,gCO2eq/kWh rows") }
+        guard let jobsText = try? String(contentsOfFile: jobs, encoding: .utf8) else { throw fail("cannot read --jobs \(jobs) (missing, unreadable or not UTF-8): give a job-arrival CSV (docs/scheduling.md)") }
         let points: [IntensityPoint]
         do { points = try IntensityTraceCSV.parse(traceText).points } catch let e as TraceParseError {
-            throw fail("\(trace): \(e)")
+            throw fail("\(trace):\(e.line): \(e.message); fix that line of the trace")
         }
         var scenario: [ScenarioJob]
         do { scenario = try ScenarioJobsCSV.parse(jobsText) } catch let e as ScenarioParseError {
-            throw fail("\(jobs): \(e)")
+            throw fail("\(jobs):\(e.line): \(e.field.map { "field '\($0)': " } ?? "")\(e.message); fix that line of the job file")
         }
         var settings = PlannerSettings()
         var interruptibleDefault = interruptible
@@ -102,7 +102,7 @@ struct Simulate: ParsableCommand {
             stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
         }
         if leftOut > 0 {
-            stderr.write(Data("verdant: \(leftOut) of \(scenario.count) jobs left out: their submission or deadline lies outside the trace (\(ISO8601.string(origin)) to \(ISO8601.string(sim.time(ofSlot: count))))\n".utf8))
+            stderr.write(Data("verdant: \(leftOut) of \(scenario.count) jobs left out: their submission or deadline lies outside the trace (\(Tables.time(origin)) to \(Tables.time(sim.time(ofSlot: count))))\n".utf8))
         }
         if json {
             let e = JSONEncoder()

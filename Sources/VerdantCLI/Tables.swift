@@ -8,11 +8,14 @@ enum Tables {
 
     static func opt(_ v: Double?, digits: Int = 1) -> String { v.map { number($0, digits: digits) } ?? "n/a" }
 
-    static func shortTime(_ d: Date?) -> String {
+    /// `2020-06-01 11:45 CEST`: to the minute in the local zone (`TimeDisplay`), `-` for none.
+    static func shortTime(_ d: Date?, _ time: TimeDisplay = .local) -> String {
         guard let d else { return "-" }
-        let s = ISO8601.string(d)        // 2020-06-01T12:00:00Z
-        return String(s.prefix(16)).replacingOccurrences(of: "T", with: " ")
+        return time.minute(d)
     }
+
+    /// `2020-06-01 11:45:03 CEST`: to the second in the local zone (`TimeDisplay`).
+    static func time(_ d: Date, _ time: TimeDisplay = .local) -> String { time.second(d) }
 
     /// Fixed-width columns: text left-aligned, numbers right-aligned.
     static func render(_ header: [String], _ rows: [[String]], numeric: Set<Int>) -> String {
@@ -52,16 +55,16 @@ enum Tables {
         var lines = [
             "job \(j.id) \(j.name) (\(j.kind)): \(j.state)",
             "command:         \(j.command.joined(separator: " "))",
-            "submitted:       \(ISO8601.string(j.submittedAt))",
-            "deadline:        \(ISO8601.string(j.deadline))",
+            "submitted:       \(time(j.submittedAt))",
+            "deadline:        \(time(j.deadline))",
             "expected:        \(DurationSyntax.format(seconds: j.expectedDurationSeconds))\(j.expectedDurationUncertaintySeconds.map { " ± " + DurationSyntax.format(seconds: $0) } ?? "") (\(j.durationSource)), \(number(j.expectedEnergyJoules)) J\(j.expectedEnergyUncertaintyJoules.map { " ± " + number($0) + " J" } ?? "")",
             predictionLine(j),
-            "planned start:   \(ISO8601.string(j.plannedStart)) (latest \(ISO8601.string(j.latestStart)))",
+            "planned start:   \(time(j.plannedStart)) (latest \(time(j.latestStart)))",
             "plan:            \(j.planReason)",
             "predicted:       \(number(j.predictedCarbonGrams, digits: 3)) gCO2eq at \(number(j.plannedIntensity)) gCO2eq/kWh; run now: \(number(j.runNowCarbonGrams, digits: 3)) gCO2eq",
         ]
-        if let s = j.startedAt { lines.append("started:         \(ISO8601.string(s))") }
-        if let e = j.endedAt { lines.append("ended:           \(ISO8601.string(e))") }
+        if let s = j.startedAt { lines.append("started:         \(time(s))") }
+        if let e = j.endedAt { lines.append("ended:           \(time(e))") }
         if j.exitCode != nil || j.signal != nil {
             lines.append("exit:            \(j.exitCode.map { "status \($0)" } ?? "signal \(j.signal ?? 0)")")
         }

@@ -49,10 +49,6 @@ struct TerminalStyle: Sendable {
 
     /// An instant for display: `2026-11-29 20:15:03 CET` in the local time zone.
     func displayTime(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = timeZone
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
-        return f.string(from: d)
+        timeZone == TimeDisplay.local.timeZone ? TimeDisplay.local.second(d) : TimeDisplay(timeZone: timeZone).second(d)
     }
 }

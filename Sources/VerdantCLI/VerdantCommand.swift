@@ -94,7 +94,7 @@ struct Submit: AsyncParsableCommand {
         if let kind, JobKind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use inference, training or batch")
         }
-        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more") }
+        if let g = gpus, g < 0 { throw ValidationError("--gpus must be 0 or more, got \(g)") }
         if let m = mem, BatchResources.mebibytes(parsing: m) == nil {
             throw ValidationError("--memory '\(m)' is not a memory size: use e.g. 4G, 500M or 512 (MiB)")
         }
@@ -223,7 +223,7 @@ struct Status: AsyncParsableCommand {
         let replay = s.replaySpeed.map { " (replay at \(Tables.number($0))x)" } ?? ""
         print("""
             verdantd \(s.version), state in \(s.stateDirectory)
-            now:        \(ISO8601.string(s.now))\(replay)
+            now:        \(Tables.time(s.now))\(replay)
             energy:     \(s.energySource) from \(s.sensors.joined(separator: "; "))
             sources:    \(s.sources.map { "\($0.name): \($0.status)" }.joined(separator: "; "))\(s.sources.filter { $0.status.hasPrefix("unavailable: permission") }.map { "\n            fix:        \($0.detail)" }.joined())
             executor:   \(s.executor ?? "cgroup")

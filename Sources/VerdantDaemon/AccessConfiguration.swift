@@ -121,20 +121,20 @@ public struct AccessPolicy: Sendable {
         try Self.checkEnvironment(r.environment)
         try Self.checkWorkingDirectory(r.workingDirectory, caller: caller)
         for arg in r.command where arg.utf8.contains(0) {
-            throw APIError.badRequest("the command contains a NUL byte, which no program argument can hold")
+            throw APIError.badRequest("the command contains a NUL byte, which no program argument can hold: remove it")
         }
         let c = configuration
         if let max = c.maxQueuedJobsPerUser, queuedByCaller >= max {
             throw APIError(status: 429, "uid \(caller.uid) already has \(queuedByCaller) queued job(s), the limit is \(max) (max-queued-jobs-per-user); wait for some to start or cancel some")
         }
         if let n = r.cores {
-            guard n >= 1 else { throw APIError.badRequest("--cores must be 1 or more") }
+            guard n >= 1 else { throw APIError.badRequest("--cores must be 1 or more, got \(n)") }
             if let max = c.maxCoresPerJob, n > max {
                 throw APIError(status: 429, "the job requests \(n) cores, the limit is \(max) per job (max-cores-per-job); ask for \(max) or fewer")
             }
         }
         if let n = r.gpus {
-            guard n >= 0 else { throw APIError.badRequest("--gpus must be 0 or more") }
+            guard n >= 0 else { throw APIError.badRequest("--gpus must be 0 or more, got \(n)") }
             if let max = c.maxGPUsPerJob, n > max {
                 throw APIError(status: 429, "the job requests \(n) GPUs, the limit is \(max) per job (max-gpus-per-job); ask for \(max) or fewer")
             }
@@ -147,22 +147,22 @@ public struct AccessPolicy: Sendable {
     /// At most 4,096 entries and 1 MiB in all, each `NAME=value` with a non-empty name of no `=` and
     /// no NUL byte (execve(2) takes `NAME=value` strings; ARG_MAX bounds their total).
     static func checkEnvironment(_ env: [String]) throws {
-        guard env.count <= 4096 else { throw APIError.badRequest("the environment has \(env.count) variables; at most 4096 are accepted") }
+        guard env.count <= 4096 else { throw APIError.badRequest("the environment has \(env.count) variables; at most 4096 are accepted: submit from a smaller environment (env -i PATH=\"$PATH\" verdant submit …)") }
         var total = 0
         for (i, e) in env.enumerated() {
             total += e.utf8.count + 1
             guard let eq = e.firstIndex(of: "="), eq != e.startIndex, !e.utf8.contains(0) else {
-                throw APIError.badRequest("environment entry \(i + 1) is not NAME=value (or holds a NUL byte)")
+                throw APIError.badRequest("environment entry \(i + 1) is not NAME=value (or holds a NUL byte): remove it from the environment verdant submit runs in")
             }
         }
-        guard total <= 1 << 20 else { throw APIError.badRequest("the environment is \(total) bytes; at most 1 MiB is accepted") }
+        guard total <= 1 << 20 else { throw APIError.badRequest("the environment is \(total) bytes; at most 1 MiB is accepted: submit from a smaller environment (env -i PATH=\"$PATH\" verdant submit …)") }
     }
 
     /// Absolute, normalised (no `.`/`..` component, no NUL), an existing directory, and searchable by
     /// the caller by its mode bits (root: any directory).
     static func checkWorkingDirectory(_ path: String, caller: Caller) throws {
         guard path.hasPrefix("/"), !path.utf8.contains(0) else {
-            throw APIError.badRequest("working directory '\(path)' is not an absolute path")
+            throw APIError.badRequest("working directory '\(path)' is not an absolute path: send the resolved absolute path (verdant submit does)")
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard !parts.contains(".."), !parts.contains(".") else {
@@ -170,7 +170,7 @@ public struct AccessPolicy: Sendable {
         }
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw APIError.badRequest("working directory '\(path)' does not exist or is not a directory")
+            throw APIError.badRequest("working directory '\(path)' does not exist or is not a directory: run verdant submit from the folder the job should run in")
         }
         guard caller.uid != 0 else { return }
         // Every folder on the way must be searchable (x) by the caller, the last one too.
@@ -178,7 +178,7 @@ public struct AccessPolicy: Sendable {
         for p in [""] + parts.map(String.init) {
             prefix = p.isEmpty ? "/" : (prefix == "/" ? "/" + p : prefix + "/" + p)
             var s = stat()
-            guard stat(prefix, &s) == 0 else { throw APIError.badRequest("working directory '\(path)' cannot be read") }
+            guard stat(prefix, &s) == 0 else { throw APIError.badRequest("working directory '\(path)' cannot be read: run verdant submit from a folder you can enter") }
             let bit: mode_t = s.st_uid == caller.uid ? S_IXUSR : (s.st_gid == caller.gid ? S_IXGRP : S_IXOTH)
             guard s.st_mode & bit != 0 else {
                 throw APIError(status: 403, "uid \(caller.uid) may not enter '\(prefix)', so cannot run a job in '\(path)'; choose a directory you can enter")

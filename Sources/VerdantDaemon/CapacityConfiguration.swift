@@ -59,9 +59,9 @@ struct CapacityOptions: ParsableArguments {
     var maxConcurrentJobs: Int?
 
     func apply(to c: inout DaemonConfiguration) throws {
-        if let v = cores { guard v > 0 else { throw ValidationError("--capacity-cores must be above 0") }; c.capacity.cores = v }
-        if let v = memoryGiB { guard v > 0 else { throw ValidationError("--capacity-memory-gib must be above 0") }; c.capacity.memoryGiB = v }
-        if let v = gpus { guard v >= 0 else { throw ValidationError("--capacity-gpus must be 0 or more") }; c.capacity.gpus = v }
-        if let v = maxConcurrentJobs { guard v >= 1 else { throw ValidationError("--max-concurrent-jobs must be 1 or more") }; c.capacity.maxConcurrentJobs = v }
+        if let v = cores { guard v > 0 else { throw ValidationError("--capacity-cores must be above 0, got \(v)") }; c.capacity.cores = v }
+        if let v = memoryGiB { guard v > 0 else { throw ValidationError("--capacity-memory-gib must be above 0, got \(v)") }; c.capacity.memoryGiB = v }
+        if let v = gpus { guard v >= 0 else { throw ValidationError("--capacity-gpus must be 0 or more, got \(v)") }; c.capacity.gpus = v }
+        if let v = maxConcurrentJobs { guard v >= 1 else { throw ValidationError("--max-concurrent-jobs must be 1 or more, got \(v)") }; c.capacity.maxConcurrentJobs = v }
     }
 }

@@ -81,7 +81,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         var c = DaemonConfiguration()
         if let path = configFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError(file: path, line: nil, message: "cannot read the configuration file")
+                throw ConfigurationError(file: path, line: nil, message: "cannot read the configuration file (missing, unreadable by this user or not UTF-8): check the path given to --config")
             }
             try c.apply(yaml: text, file: path)
         } else {
@@ -91,7 +91,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         if let v = intensityTrace { c.intensityTrace = v }
         if let v = intensityZone { c.intensityZone = v }
         if let v = replaySpeed {
-            guard v >= 0 else { throw ValidationError("--replay-speed must be 0 (off) or positive") }
+            guard v >= 0 else { throw ValidationError("--replay-speed must be 0 (off) or positive, got \(v)") }
             c.replaySpeed = v
         }
         if let v = replayStart {
@@ -99,7 +99,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             c.replayStart = d
         }
         if let v = staticIntensity {
-            guard v >= 0 else { throw ValidationError("--static-intensity must not be negative") }
+            guard v >= 0 else { throw ValidationError("--static-intensity must not be negative (gCO2eq/kWh), got \(v)") }
             c.staticIntensity = v
         }
         if let v = powercapRoot { c.powercapRoot = v }

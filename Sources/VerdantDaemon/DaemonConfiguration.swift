@@ -116,7 +116,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if let v = try f.string("intensity-trace") { intensityTrace = v.isEmpty ? nil : v }
         if let v = try f.string("intensity-zone") { intensityZone = v }
         if let v = try f.double("replay-speed") {
-            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("replay-speed"), message: "'replay-speed' must be 0 (off) or positive") }
+            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("replay-speed"), message: "'replay-speed' must be 0 (off) or positive, got \(v)") }
             replaySpeed = v
         }
         if let v = try f.string("replay-start") {
@@ -126,7 +126,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             replayStart = d
         }
         if let v = try f.double("static-intensity") {
-            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("static-intensity"), message: "'static-intensity' must not be negative (gCO2eq/kWh)") }
+            guard v >= 0 else { throw ConfigurationError(file: file, line: f.line("static-intensity"), message: "'static-intensity' must not be negative (gCO2eq/kWh), got \(v)") }
             staticIntensity = v
         }
         if let v = try f.string("powercap-root") { powercapRoot = v }
@@ -180,7 +180,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         if let v = try f.string("slurm-conf") { slurmConf = v.isEmpty ? nil : v }
         if let v = try f.seconds("slurm-poll-interval") {
-            guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive") }
+            guard v > 0 else { throw ConfigurationError(file: file, line: f.line("slurm-poll-interval"), message: "'slurm-poll-interval' must be positive, e.g. 5s") }
             slurmPollIntervalSeconds = v
         }
         if let v = try f.string("slurm-node-energy") {

@@ -12,6 +12,9 @@ import VerdantStore
 /// locked` (issue 10). A running daemon uses the slots from its next intensity refresh or restart;
 /// the forecaster retrains on them at its next scheduled training.
 ///
+/// On a terminal, stderr shows the slots written so far with the rate and time left, every 256 rows
+/// (`ProgressReporter`); redirected, it stays quiet.
+///
 /// Exit status: 0 stored; 1 the file is unreadable or malformed (nothing written; `FILE:LINE: what to
 /// fix`) or a write failed (with `--batch-rows`, the batches already committed stay; running the same
 /// import again replaces them, as the slots' unique key replaces on conflict); 78 bad options.
@@ -76,12 +79,17 @@ public struct ImportIntensityCommand: ParsableCommand {
         do {
             let db = try VerdantDatabase(path: path)
             let fetchedAt = Date()
+            // On a terminal: slots written, rate and time left, every 256 rows (issue 12).
+            let progress = ProgressReporter(label: "slots written", json: false)
+            let total = parsed.slots.count
             var i = parsed.slots.startIndex
             while i < parsed.slots.endIndex {
                 let j = min(i + batch, parsed.slots.endIndex)
-                try db.store(slots: Array(parsed.slots[i..<j]), fetchedAt: fetchedAt)
+                let before = stored
+                try db.store(slots: Array(parsed.slots[i..<j]), fetchedAt: fetchedAt) { n in progress.update(before + n, of: total) }
                 stored += j - i
                 transactions += 1
+                progress.update(stored, of: total)
                 i = j
             }
             try db.close()

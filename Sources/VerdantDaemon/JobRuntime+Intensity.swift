@@ -61,7 +61,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         let now = parts.clock.now()
         let from = try resolve(since, "since", default: now.addingTimeInterval(-86400), now: now, ahead: false)
         let to = try resolve(until, "until", default: now.addingTimeInterval(48 * 3600), now: now, ahead: true)
-        guard to > from else { throw APIError.badRequest("--until must be after --since") }
+        guard to > from else { throw APIError.badRequest("--until \(ISO8601.string(to)) is not after --since \(ISO8601.string(from)): the range is empty; give an --until after --since") }
         var slots = try parts.database.slots(zone: zone ?? parts.intensityZone, from: from, to: to, forecasts: forecast)
         if forecast {
             // Every issue is stored (to score past forecasts); show the newest issue of each slot per source.
@@ -93,7 +93,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         do {
             try parts.database.store(slots: parsed.slots, fetchedAt: parts.clock.now())
         } catch {
-            throw APIError(status: 500, "writing the imported slots failed (\(error)); nothing was imported")
+            throw APIError(status: 500, "writing the imported slots failed (\(error)); nothing was imported: check the state folder's free space and permissions (verdant doctor), then import again")
         }
         if let f = parts.forecasts, let z = parsed.slots.first?.zone { await f.imported(zone: z) }   // retrain after a bulk import
         log.info("intensity imported", metadata: ["file": "\(name)", "slots": "\(parsed.slots.count)", "gaps": "\(parsed.gaps.count)"])

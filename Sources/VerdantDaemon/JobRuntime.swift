@@ -654,7 +654,7 @@ public actor JobRuntime: VerdantAPIHandler {
             kind = .batch
         }
         let name = r.name ?? URL(fileURLWithPath: exe).lastPathComponent
-        guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters") }
+        guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("--name must be 1 to 200 characters, got \(name.count): give a shorter --name") }
         var given: Double?
         if let d = r.expectedDuration {
             guard let s = DurationSyntax.parseSeconds(d) else {
@@ -826,7 +826,7 @@ public actor JobRuntime: VerdantAPIHandler {
             throw APIError.conflict("job \(id) has not started yet (\(j.state.rawValue)); no output")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw APIError.notFound("job \(id)'s log \(path) is gone")
+            throw APIError.notFound("job \(id)'s log \(path) is gone (deleted or moved); its state, energy and carbon are still in 'verdant show \(id)'")
         }
         return JobLogView(id: id, source: "file:\(path)", text: String(decoding: data.suffix(limit), as: UTF8.self))
     }

@@ -28,7 +28,7 @@ public enum PolicyFile {
                 let d = try f.seconds("expected-duration") ?? 3600
                 let p = try f.double("power-watts") ?? 10
                 guard p >= 0 else {
-                    throw ConfigurationError(file: file, line: f.line("power-watts"), message: "'power-watts' must not be negative")
+                    throw ConfigurationError(file: file, line: f.line("power-watts"), message: "'power-watts' must not be negative, got \(p)")
                 }
                 let maxDelay = try delay(f, "max-delay", file: file)
                 let minSaving = try minimumSaving(f, "min-saving", file: file)

@@ -12,16 +12,18 @@ public enum ReportHTML {
     public static let maxJobRows = 1000
     public static let maxJobBars = 40
 
-    public static func render(_ r: EnergyReport, generatedAt: Date = Date()) -> String {
+    /// - Parameter displayTime: how the header shows the range and the generation time (`verdant report`
+    ///   passes its local-zone display; default ISO-8601 UTC). Chart axes and the job table stay UTC, as labelled.
+    public static func render(_ r: EnergyReport, generatedAt: Date = Date(), displayTime: (Date) -> String = ISO8601.string) -> String {
         var h = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
-        <title>Verdant energy report \(esc(rangeText(r)))</title>
+        <title>Verdant energy report \(esc(rangeText(r, displayTime)))</title>
         <style>\(css)</style></head><body>
         <header><h1>Verdant energy report</h1>
-        <p>\(esc(rangeText(r))), grouped by \(esc(r.by.rawValue)). Generated \(esc(ISO8601.string(generatedAt))).
+        <p>\(esc(rangeText(r, displayTime))), grouped by \(esc(r.by.rawValue)). Generated \(esc(displayTime(generatedAt))).
         <abbr title="not available">n/a</abbr> means nothing was measured, never zero.</p></header>
         <main>
         <section aria-labelledby="totals-h"><h2 id="totals-h">Totals</h2><dl class="totals">
@@ -273,8 +275,8 @@ public enum ReportHTML {
 
     // MARK: Helpers
 
-    static func rangeText(_ r: EnergyReport) -> String {
-        "from \(r.since.map(ISO8601.string) ?? "the first record") to \(r.until.map(ISO8601.string) ?? "now")"
+    static func rangeText(_ r: EnergyReport, _ displayTime: (Date) -> String = ISO8601.string) -> String {
+        "from \(r.since.map(displayTime) ?? "the first record") to \(r.until.map(displayTime) ?? "now")"
     }
 
     static func num(_ v: Double?, digits: Int) -> String { v.map { PrintfNumber.fixed($0, digits: digits) } ?? "n/a" }

@@ -81,7 +81,7 @@ public enum APIServer {
                 do {
                     submit = try APIJSON.decoder().decode(SubmitRequest.self, from: Data(body.readableBytesView))
                 } catch {
-                    throw APIError.badRequest("malformed submission: \(error)")
+                    throw APIError.badRequest("malformed submission (\(error)): are verdant and verdantd the same version? (verdant --version, verdant status)")
                 }
                 return try await handler.submit(submit, caller: try await ctx.caller())
             }
@@ -115,7 +115,7 @@ public enum APIServer {
 
     private static func jobID(_ ctx: PeerRequestContext) throws -> Int64 {
         guard let s = ctx.parameters.get("id"), let id = Int64(s) else {
-            throw APIError.badRequest("job id must be an integer")
+            throw APIError.badRequest("job id '\(ctx.parameters.get("id") ?? "")' is not a whole number: give the ID that 'verdant jobs' lists")
         }
         return id
     }

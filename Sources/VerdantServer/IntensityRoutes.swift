@@ -36,7 +36,7 @@ extension APIServer {
                 do {
                     request = try APIJSON.decoder().decode(IntensityImportRequest.self, from: Data(body.readableBytesView))
                 } catch {
-                    throw APIError.badRequest("malformed import request: \(error)")
+                    throw APIError.badRequest("malformed import request (\(error)): are verdant and verdantd the same version? (verdant --version, verdant status)")
                 }
                 return try await h.importIntensity(request)
             }

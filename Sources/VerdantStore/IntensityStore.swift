@@ -127,9 +127,14 @@ extension VerdantDatabase {
 
     /// Stores slots in one transaction (same zone, start, source, kind and issue time replaces).
     /// - Throws: `DatabaseError`; then nothing of the batch is written.
-    public func store(slots: [IntensitySlot], fetchedAt: Date) throws {
+    /// - Parameter progress: called with the rows written so far, every 256 rows, inside the transaction
+    ///   (`verdantd import-intensity`'s progress line; issue 12).
+    public func store(slots: [IntensitySlot], fetchedAt: Date, progress: (@Sendable (Int) -> Void)? = nil) throws {
         try write { db in
-            for s in slots { try IntensitySlotRecord(s, fetchedAt: fetchedAt).insert(db) }
+            for (i, s) in slots.enumerated() {
+                try IntensitySlotRecord(s, fetchedAt: fetchedAt).insert(db)
+                if let progress, (i + 1) % 256 == 0 { progress(i + 1) }
+            }
         }
     }
 
