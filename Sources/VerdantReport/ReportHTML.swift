@@ -258,7 +258,7 @@ public enum ReportHTML {
         if shown.count < r.jobs.count { s += "<p>The newest \(shown.count) of \(r.jobs.count) jobs; the CSV and JSON formats list all.</p>" }
         s += "<div class=\"scroll\" tabindex=\"0\"><table id=\"jobs\"><caption>Finished jobs, by id.</caption><thead><tr>"
         for (i, c) in ["id", "name", "kind", "state", "user", "started (UTC)", "run (s)", "energy (J)", "source", "carbon (gCO2eq)",
-                       "predicted (J)", "error (%)", "saved (gCO2eq)", "delay (h)"].enumerated() {
+                       "predicted (J)", "error (%)", "saved (gCO2eq)", "delay (h)", "where"].enumerated() {
             s += "<th scope=\"col\"\([0, 6, 7, 9, 10, 11, 12, 13].contains(i) ? " class=\"n\"" : "")>\(c)</th>"
         }
         s += "</tr></thead><tbody>"
@@ -268,7 +268,8 @@ public enum ReportHTML {
             s += "<td class=\"n\">\(num(j.row.durationSeconds, digits: 1))</td><td class=\"n\">\(num(j.energy?.joules, digits: 2))</td>"
             s += "<td>\(j.energySource.rawValue)</td><td class=\"n\">\(num(j.carbon?.grams, digits: 4))</td>"
             s += "<td class=\"n\">\(num(j.row.predictedEnergyJoules, digits: 1))</td><td class=\"n\">\(num(j.row.energyErrorPercent, digits: 0))</td>"
-            s += "<td class=\"n\">\(num(j.row.carbonSavedGrams, digits: 4))</td><td class=\"n\">\(num(j.row.delaySeconds.map { $0 / 3600 }, digits: 2))</td></tr>"
+            s += "<td class=\"n\">\(num(j.row.carbonSavedGrams, digits: 4))</td><td class=\"n\">\(num(j.row.delaySeconds.map { $0 / 3600 }, digits: 2))</td>"
+            s += "<td>\(esc(ReportPlacement.whereCell(j)))</td></tr>"
         }
         return s + "</tbody></table></div></section>"
     }

@@ -8,6 +8,7 @@ import VerdantCore
 ///   keeps the 80-column table without a column of its own (`ci/4123` in a column would cost at
 ///   least 10 columns the numbers need). Local jobs keep their plain id.
 /// - Table, other groupings: a legend line counts the jobs that ran on each cluster.
+/// - HTML: the jobs table's last column, `where`: `local` or `ci/4123`.
 /// - CSV, `--by job`: columns `cluster` and `slurm_job_id` close each line, empty for local jobs
 ///   and for the `TOTAL` line (and `slurm_job_id` empty when Slurm never had the job).
 enum ReportPlacement {
@@ -19,6 +20,13 @@ enum ReportPlacement {
     static func tableKey(_ job: ReportJob) -> String {
         guard let p = job.placement else { return String(job.id) }
         return "\(job.id)@\(p.batchJobID.map(String.init) ?? "-")"
+    }
+
+    /// The HTML jobs table's `where` cell: `local`, or `<cluster>/<slurm job id>` (`<cluster>/-`
+    /// when the job never reached Slurm), as `verdant jobs` shows it.
+    static func whereCell(_ job: ReportJob) -> String {
+        guard let p = job.placement else { return "local" }
+        return "\(p.cluster)/\(p.batchJobID.map(String.init) ?? "-")"
     }
 
     /// The two CSV cells (`cluster`, `slurm_job_id`) of a job; empty for a local job or no job.

@@ -131,6 +131,11 @@ import VerdantStore
         #expect(rjobs[0]["cluster"] is NSNull && rjobs[0]["slurm_job_id"] is NSNull)
         #expect(rjobs[1]["cluster"] as? String == "ci")
         #expect(rjobs[1]["slurm_job_id"] as? Int == 4123)
+        // HTML: the jobs table's last cell, `where`.
+        let html = try daemon.cli(["report", "--format", "html"]).stdout
+        #expect(html.contains("<th scope=\"col\" class=\"n\">delay (h)</th><th scope=\"col\">where</th>"))
+        #expect(html.contains("<td>local</td></tr>"))
+        #expect(html.contains("<td>ci/4123</td></tr>"))
         #expect(daemon.terminate() == 0)
     }
 }

@@ -13,6 +13,18 @@ enum SlurmSandbox {
             .deletingLastPathComponent().appendingPathComponent("scripts/slurm-sandbox").path
     }
 
+    /// Whether the sandbox runs jobs under Slurm's cgroup plugin (`proctrack/cgroup`, `cgroup/v1`):
+    /// as scripts/slurm-sandbox decides, `SLURM_CI_CGROUP` = `v1`, or `auto` (the default) where the
+    /// cgroup v1 freezer and cpuacct hierarchies are mounted; `none` turns it off.
+    static var cgroupMode: Bool {
+        switch ProcessInfo.processInfo.environment["SLURM_CI_CGROUP"] ?? "auto" {
+        case "v1": return true
+        case "auto", "": return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/freezer/tasks")
+            && FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpuacct/tasks")
+        default: return false
+        }
+    }
+
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     /// Runs `scripts/slurm-sandbox <command>`.
