@@ -72,6 +72,12 @@ import VerdantCore
             #expect(objBerlin[key] as? String == obj[key] as? String, "\(key) differs under TZ=Europe/Berlin")
             #expect((objBerlin[key] as? String)?.hasSuffix("Z") == true, "\(key) is not UTC: \(objBerlin[key] ?? "nil")")
         }
+        // The HTML report's header: the range in local time (the charts and job table stay labelled UTC).
+        let html = try verdant(["report", "--format", "html", "--since", "2020-06-01T00:00:00Z", "--until", "2020-06-02T00:00:00Z"],
+                               tz: "Europe/Berlin").stdout
+        #expect(html.contains("from 2020-06-01 02:00:00 CEST to 2020-06-02 02:00:00 CEST, grouped by job. Generated "), "\(html.prefix(1500))")
+        let csv = try verdant(["report", "--format", "csv"], tz: "Europe/Berlin").stdout
+        #expect(!csv.contains("CEST"), "CSV must stay UTC: \(csv)")
         let jobsJSON = try verdant(["jobs", "--json"], tz: "Europe/Berlin").stdout
         #expect(!jobsJSON.contains("CEST") && jobsJSON.contains(obj["planned_start"] as! String), "\(jobsJSON)")
         _ = daemon.terminate()
