@@ -66,12 +66,13 @@ import VerdantStore
         }
 
         // verdant jobs: WHERE is `local` or `<cluster>/<slurm job id>`. Widths: ID 2, NAME 11, STATE 9,
-        // WHERE 7 (`ci/4123`), times 16, PRED g 6, NOW g 5; two spaces between columns.
+        // WHERE 7 (`ci/4123`), times 20 (local time with its zone: UTC here, as the tests run without TZ),
+        // PRED g 6, NOW g 5; two spaces between columns.
         let jobs = try run(["jobs"])
         #expect(jobs.prefix(3) == [
-            "ID  NAME         STATE      WHERE    PLANNED START     DEADLINE          PRED g  NOW g",
-            " 1  train-local  succeeded  local    2020-06-10 01:00  2020-06-10 03:00    1.00   2.00",
-            " 2  train-slurm  succeeded  ci/4123  2020-06-10 01:30  2020-06-10 03:00    0.50   1.00",
+            "ID  NAME         STATE      WHERE    PLANNED START         DEADLINE              PRED g  NOW g",
+            " 1  train-local  succeeded  local    2020-06-10 01:00 UTC  2020-06-10 03:00 UTC    1.00   2.00",
+            " 2  train-slurm  succeeded  ci/4123  2020-06-10 01:30 UTC  2020-06-10 03:00 UTC    0.50   1.00",
         ])
 
         // verdant jobs --json: cluster, slurm_job_id, slurm_state, energy_scope; null for the local job.
