@@ -29,12 +29,6 @@ enum ReportPlacement {
         return "\(p.cluster)/\(p.batchJobID.map(String.init) ?? "-")"
     }
 
-    /// The two CSV cells (`cluster`, `slurm_job_id`) of a job; empty for a local job or no job.
-    static func csvCells(_ job: ReportJob?, quote: (String?) -> String) -> [String] {
-        guard let p = job?.placement else { return ["", ""] }
-        return [quote(p.cluster), p.batchJobID.map(String.init) ?? ""]
-    }
-
     /// The legend line under the table, `nil` when every job ran locally.
     /// - `--by job`: `ID@N: Slurm job N on cluster ci.` (several clusters: `ID@N: Slurm job N;
     ///   cluster a: job 7, 9; cluster b: job 8.`), and `ID@-: never reached Slurm.` when one did not.
