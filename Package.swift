@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "VerdantSystemd", dependencies: ["CSystemd", "VerdantCore", "VerdantKernelFiles", .product(name: "Logging", package: "swift-log")]),
         .target(name: "VerdantAPI", dependencies: ["VerdantCore"]),
         .target(name: "VerdantMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
+        // The progress line of long command-line operations on a terminal (issue 12), for both executables' commands.
+        .target(name: "VerdantTerminal", dependencies: ["VerdantCore"]),
         // Pure renderings of an EnergyReport (table, CSV, JSON, self-contained HTML with SVG charts).
         .target(name: "VerdantReport", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
@@ -64,7 +66,7 @@ let package = Package(
             dependencies: [
                 "VerdantCore", "VerdantSensors", "VerdantStore", "VerdantCarbon", "VerdantExecutor",
                 "VerdantSystemd", "VerdantAPI", "VerdantServer", "VerdantCarbonProviders", "VerdantMetrics", "VerdantReport",
-                "VerdantSlurm",
+                "VerdantSlurm", "VerdantTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,6 +79,7 @@ let package = Package(
             "VerdantCore", "VerdantAPI", "VerdantClient", "VerdantSensors", "VerdantReport",
             "VerdantStore", "VerdantExecutor",   // issue 12: verdant doctor (read-only database check, cgroup layout)
             "VerdantDaemon",   // PolicyFile and the shipped policies, for `verdant simulate --policy` (issue 6)
+            "VerdantTerminal",   // ProgressReporter (issue 12)
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -108,7 +111,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),
         .testTarget(name: "VerdantDaemonTests", dependencies: [
             "VerdantDaemon", "VerdantCore", "VerdantAPI", "VerdantStore", "VerdantMetrics", "VerdantReport", "VerdantTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-            "VerdantSystemd",
+            "VerdantSystemd", "VerdantTerminal",
         ]),
         .testTarget(name: "VerdantEndToEndTests", dependencies: [
             "VerdantCore", "VerdantStore", .product(name: "GRDB", package: "GRDB.swift"), "verdantd", "verdant",

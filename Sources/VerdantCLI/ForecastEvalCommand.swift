@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VerdantCore
 import VerdantDaemon
+import VerdantTerminal
 
 // MARK: `verdant forecast eval` and `verdant forecast bench` (issue 5): run locally, no daemon.
 
@@ -124,7 +125,11 @@ struct ForecastBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Prints the forecaster's training time on one year of data and its 48 h forecast time.",
-        discussion: "Without --trace it uses a synthetic year of half-hourly data (daily and weekly cycles plus noise).\nExample: verdant forecast bench --repeats 1")
+        discussion: """
+            Without --trace it uses a synthetic year of half-hourly data (daily and weekly cycles plus noise). \
+            On a terminal stderr shows each training's ridge fits and then the forecasts timed, with rate and time left.
+            Example: verdant forecast bench --repeats 1
+            """)
     @Option(help: "A trace (CSV or JSON); its last 52 weeks are used.") var trace: String?
     @Option(help: "Grid zone, when the file's value column names none.") var zone: String?
     @Option(help: "Forecasts timed.") var repeats: Int = 1000
@@ -155,8 +160,11 @@ struct ForecastBench: AsyncParsableCommand {
         yearConfig.validationFolds = 0
         if n >= yearSlots + 168 * sph {
             let t0 = Date()
-            let m = RidgeIntensityForecaster.train(history: history, origin: origin, slotSeconds: grid.slotSeconds, horizonSlots: horizon, configuration: yearConfig)
+            let p = ProgressReporter(label: "fits (one year)", json: false)
+            let m = RidgeIntensityForecaster.train(history: history, origin: origin, slotSeconds: grid.slotSeconds, horizonSlots: horizon,
+                                                   configuration: yearConfig) { p.update($0, of: $1) }
             let dt = Date().timeIntervalSince(t0)
+            p.update(1, of: 1)
             print(String(format: "train one year (52 weeks, %d rows, %d horizon steps, %d features): %.3f s%@", yearSlots, horizon,
                          m?.featureNames.count ?? 0, dt, m == nil ? " (FAILED: not enough known values)" : ""))
         } else {
@@ -164,16 +172,24 @@ struct ForecastBench: AsyncParsableCommand {
         }
         // 2. The default retrain: 8 weeks + 4 validation folds (5 fits).
         let t1 = Date()
-        guard let model = RidgeIntensityForecaster.train(history: history, origin: origin, slotSeconds: grid.slotSeconds, horizonSlots: horizon,
-                                                         configuration: .init()) else {
+        let fits = RidgeIntensityForecaster.Configuration().validationFolds + 1
+        let trainProgress = ProgressReporter(label: "fits (default retrain)", json: false)
+        let trained = RidgeIntensityForecaster.train(history: history, origin: origin, slotSeconds: grid.slotSeconds, horizonSlots: horizon,
+                                                     configuration: .init()) { trainProgress.update($0, of: $1) }
+        trainProgress.update(fits, of: fits)
+        guard let model = trained else {
             throw ValidationError("\(trace ?? "the synthetic year"): not enough known values to train the forecaster (it needs 13 weeks of known values): give a longer --trace")
         }
-        print(String(format: "default retrain (8 weeks + 4 validation folds): %.3f s", Date().timeIntervalSince(t1)))
+        let trainSeconds = Date().timeIntervalSince(t1)
+        print(String(format: "default retrain (%d weeks + %d validation folds): %.3f s", RidgeIntensityForecaster.Configuration().trainingWeeks,
+                     fits - 1, trainSeconds))
         // 3. 48 h forecasts from the trained model.
         let t2 = Date()
         var sink = 0.0
-        for _ in 0..<max(1, repeats) {
+        let forecastProgress = ProgressReporter(label: "forecasts", json: false)
+        for k in 0..<max(1, repeats) {
             sink += model.forecast(history: history, origin: origin, horizonSlots: horizon)[horizon - 1].intensityGramsPerKWh
+            forecastProgress.update(k + 1, of: max(1, repeats))
         }
         let per = Date().timeIntervalSince(t2) / Double(max(1, repeats))
         print(String(format: "forecast 48 h (%d slots): %.3f ms per forecast (mean of %d; checksum %.1f)", horizon, per * 1000, repeats, sink / Double(max(1, repeats))))

@@ -3,6 +3,7 @@ import Foundation
 import VerdantAPI
 import VerdantClient
 import VerdantCore
+import VerdantTerminal
 
 // MARK: Grid intensity (issue 4): `verdant intensity`, `intensity import`, `intensity sources`.
 
@@ -54,7 +55,7 @@ struct IntensityImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a CSV or JSON intensity file into the daemon's store (root only).",
-        discussion: "A bad row stops the import with file:line and nothing is written. Gaps are reported, never filled silently.\nExample: verdant intensity import Sources/VerdantDaemon/Resources/traces/de-2020-06_entsoe_15min.csv --zone DE")
+        discussion: "A bad row stops the import with file:line and nothing is written. Gaps are reported, never filled silently. On a terminal (without --json) stderr shows the slots written, the rate and the time left.\nExample: verdant intensity import Sources/VerdantDaemon/Resources/traces/de-2020-06_entsoe_15min.csv --zone DE")
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
     enum Kind: String, ExpressibleByArgument, CaseIterable { case average, marginal }
     @OptionGroup var global: GlobalOptions
@@ -74,7 +75,13 @@ struct IntensityImportCommand: AsyncParsableCommand {
         }
         let f = format ?? (file.lowercased().hasSuffix(".json") ? .json : .csv)
         let request = IntensityImportRequest(fileName: file, content: content, format: f.rawValue, zone: zone, kind: kind.rawValue)
-        let r = try await withDaemon { try await global.client.importIntensity(request) }
+        // On a terminal without --json: the daemon streams the slots written, shown with rate and time left (issue 12).
+        let progress = ProgressReporter(label: "slots written", json: json)
+        let r = try await withDaemon {
+            progress.enabled
+                ? try await global.client.importIntensity(request) { progress.update($0.done, of: $0.total) }
+                : try await global.client.importIntensity(request)
+        }
         if json { try printJSON(r); return }
         print("imported \(r.slots) slots (\(r.known) with a value) for zone \(r.zone) as \(r.source), \(r.kind); columns: \(r.mapping)")
         if let a = r.first, let b = r.last { print("from \(Tables.time(a)) to \(Tables.time(b))") }

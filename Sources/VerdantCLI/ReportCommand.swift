@@ -4,6 +4,7 @@ import VerdantAPI
 import VerdantClient
 import VerdantCore
 import VerdantReport
+import VerdantTerminal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,8 +41,16 @@ struct Report: AsyncParsableCommand {
             print(path)
             return
         }
+        // Issue 12: the steps of building the report, with rate and time left, on stderr when it is a
+        // terminal, the format is not JSON and the report goes to a file or a terminal (not a pipe).
+        let progress = ProgressReporter(label: "report steps", json: format == .json,
+                                        stderrIsTerminal: isatty(2) == 1 && (output != nil || isatty(1) == 1))
         let r = try await withDaemon {
-            try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html)
+            progress.enabled
+                ? try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html) {
+                    progress.update($0.done, of: $0.total)
+                }
+                : try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html)
         }
         let text: String
         switch format {

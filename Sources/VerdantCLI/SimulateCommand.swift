@@ -3,6 +3,7 @@ import Foundation
 import VerdantAPI
 import VerdantCore
 import VerdantDaemon
+import VerdantTerminal
 
 /// `verdant simulate`: replays a job-arrival file over a real intensity trace, locally (no daemon).
 struct Simulate: ParsableCommand {

@@ -110,8 +110,10 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
 
     /// Trains on the history before `origin` (the last `trainingWeeks`, plus the validation folds
     /// before them). Returns nil when fewer than two weeks of the window are known.
+    /// - Parameter progress: ridge fits done of `validationFolds + 1`, after each (issue 12: the
+    ///   progress line of `verdant forecast bench`); a fold without enough data counts as done.
     public static func train(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int,
-                             configuration c: Configuration) -> TrainedIntensityModel? {
+                             configuration c: Configuration, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) -> TrainedIntensityModel? {
         let sph = max(1, 3600 / max(1, slotSeconds))
         let week = 168 * sph
         let n = history.count
@@ -125,7 +127,9 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         // Validation folds: fold j forecasts origins in [n − j·week, n − (j−1)·week) with a model trained before them.
         var oos = Array(repeating: OutOfSample(), count: horizonSlots)
         var folds = 0
+        let fits = c.validationFolds + 1
         for j in stride(from: c.validationFolds, through: 1, by: -1) {
+            defer { progress?(c.validationFolds - j + 1, fits) }
             let end = n - j * week
             let start = max(lead, end - window)
             guard end - start >= 2 * week else { continue }
@@ -147,6 +151,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         let start = max(lead, n - window)
         guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { return nil }
+        progress?(fits, fits)
         var steps: [TrainedIntensityModel.Step] = []
         steps.reserveCapacity(horizonSlots)
         let longBaseline = Self.bestBaselines(values: values, history: history, from: lead, horizonSlots: horizonSlots,

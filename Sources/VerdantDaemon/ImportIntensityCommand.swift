@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VerdantCore
 import VerdantStore
+import VerdantTerminal
 
 /// `verdantd import-intensity FILE`: a maintenance command that writes grid-intensity slots from a
 /// CSV or JSON file (`IntensityImport`, the formats of `verdant intensity import`) straight into the

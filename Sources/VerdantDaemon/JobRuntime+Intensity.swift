@@ -76,7 +76,9 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         return slots.map(IntensityPointView.init)
     }
 
-    public func importIntensity(_ r: IntensityImportRequest) async throws -> IntensityImportResult {
+    /// Parses and stores the file in one transaction; `progress` gets the slots written every 256 rows
+    /// and once at the end (issue 12; `JobRuntime+Progress.swift` has the call without it).
+    public func importIntensity(_ r: IntensityImportRequest, progress: @escaping ProgressSink) async throws -> IntensityImportResult {
         guard let format = IntensityImportFormat(rawValue: r.format) else {
             throw APIError.badRequest("--format must be csv or json, got '\(r.format)'")
         }
@@ -91,7 +93,11 @@ extension JobRuntime: VerdantIntensityAPIHandler {
             throw APIError.badRequest("\(r.fileName):\(e.line): \(e.message); nothing was imported")
         }
         do {
-            try parts.database.store(slots: parsed.slots, fetchedAt: parts.clock.now())
+            let total = parsed.slots.count
+            try parts.database.store(slots: parsed.slots, fetchedAt: parts.clock.now()) { n in
+                progress(ProgressEvent(label: "slots written", done: n, total: total))
+            }
+            progress(ProgressEvent(label: "slots written", done: total, total: total))
         } catch {
             throw APIError(status: 500, "writing the imported slots failed (\(error)); nothing was imported: check the state folder's free space and permissions (verdant doctor), then import again")
         }

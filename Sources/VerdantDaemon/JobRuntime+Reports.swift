@@ -9,7 +9,9 @@ import VerdantStore
 // MARK: Reports (issue 8): the report API, per-job summaries, rollups and retention.
 
 extension JobRuntime {
-    public func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller) async throws -> EnergyReport {
+    /// The report; `progress` gets the steps of building it (issue 12; `JobRuntime+Progress.swift` has the call without it).
+    public func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller,
+                       progress: @escaping ProgressSink) async throws -> EnergyReport {
         let now = parts.clock.now()
         func resolve(_ s: String?, _ flag: String) throws -> Date? {
             guard let s else { return nil }
@@ -35,7 +37,8 @@ extension JobRuntime {
         let db = parts.database, series = activeSeries, zone = parts.intensityZone
         return try ReportBuilder.build(database: db, series: series, zone: zone,
                                        query: .init(since: from, until: to, by: grouping, timeline: timeline),
-                                       now: now, visible: visibility(for: caller))
+                                       now: now, visible: visibility(for: caller),
+                                       progress: { progress(ProgressEvent(label: "report steps", done: $0, total: $1)) })
     }
 
     /// Stores what the report needs once per-tick intervals are pruned: the run's split by energy

@@ -29,9 +29,14 @@ public enum ReportBuilder {
     ///   - zone: the grid zone, for stored forecasts.
     ///   - now: the daemon's clock; an open `until` ends here.
     ///   - visible: which jobs the caller may see.
+    ///   - progress: steps done of the steps this query has (read jobs, price jobs, then zones and
+    ///     timeline when asked), after each step (issue 12: `verdant report`'s progress line).
     /// - Throws: `DatabaseError`.
     public static func build(database db: VerdantDatabase, series: IntensitySeries, zone: String, query q: Query, now: Date,
-                             visible: (Job) -> Bool) throws -> EnergyReport {
+                             visible: (Job) -> Bool, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> EnergyReport {
+        let steps = 2 + (q.by == .zone ? 1 : 0) + (q.timeline ? 1 : 0)
+        var step = 0
+        func stepDone() { step += 1; progress?(step, steps) }
         // One query with only the report's columns (see `reportJobRows`); the range is applied again by
         // `EnergyReport`, this only skips jobs started before `since` early.
         let rows = try db.reportJobRows(startedFrom: q.since).filter { visible($0.job) }
@@ -40,6 +45,7 @@ public enum ReportBuilder {
         // Executor slurm: where each job ran (cluster, Slurm job id). The table holds Slurm jobs only, so
         // reading it whole is cheaper than a key list of every report job.
         let slurm = try db.slurmJobs()
+        stepDone()
         var users: [UInt32: String] = [:]
         let inputs: [ReportJobInput] = rows.map { row in
             let j = row.job
@@ -64,16 +70,18 @@ public enum ReportBuilder {
             }
             return i
         }
+        stepDone()
         var zones: [ReportZoneInput] = []
         var timeline: [ReportTimelinePoint] = []
         if q.by == .zone || q.timeline, let range = try db.energyTimeRange() {
             let from = max(q.since ?? range.first, range.first)
             let to = min(q.until ?? now, max(range.last, from))
             if to > from {
-                if q.by == .zone { zones = try zoneInputs(db: db, series: series, from: from, to: to) }
-                if q.timeline { timeline = try timelinePoints(db: db, series: series, zone: zone, from: from, to: to) }
+                if q.by == .zone { zones = try zoneInputs(db: db, series: series, from: from, to: to); stepDone() }
+                if q.timeline { timeline = try timelinePoints(db: db, series: series, zone: zone, from: from, to: to); stepDone() }
             }
         }
+        if step < steps { step = steps - 1; stepDone() }   // no samples in range: the zone/timeline steps had nothing to do
         return EnergyReport(jobs: inputs, zones: zones, timeline: timeline, by: q.by, since: q.since, until: q.until)
     }
 

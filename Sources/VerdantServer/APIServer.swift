@@ -101,7 +101,17 @@ public enum APIServer {
         }
         router.get(RouterPath(APIRoutes.status)) { _, _ in try await respond { try await handler.status() } }
         router.get(RouterPath(APIRoutes.report)) { req, ctx in
-            try await respond {
+            // Issue 12: `progress=1` streams the steps of building the report (ProgressResponse.swift).
+            if wantsProgress(req), let p = handler as? any VerdantProgressAPIHandler {
+                let q = req.uri.queryParameters
+                let caller: Caller
+                do { caller = try await ctx.caller() } catch { return try await respond { () -> String in throw error } }
+                let (since, until, by, timeline) = (q.get("since"), q.get("until"), q.get("by"), q.get("timeline") == "1")
+                return respondWithProgress { sink in
+                    try await p.report(since: since, until: until, by: by, timeline: timeline, caller: caller, progress: sink)
+                }
+            }
+            return try await respond {
                 try await handler.report(since: req.uri.queryParameters.get("since"),
                                          until: req.uri.queryParameters.get("until"),
                                          by: req.uri.queryParameters.get("by"),

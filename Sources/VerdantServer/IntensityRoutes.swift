@@ -26,20 +26,26 @@ extension APIServer {
         }
         router.get(RouterPath(APIRoutes.intensitySources)) { _, _ in try await respond { try await h.intensitySources() } }
         router.post(RouterPath(APIRoutes.intensityImport)) { req, ctx in
-            try await respond {
+            let request: IntensityImportRequest
+            do {
                 let caller = try await ctx.caller()
                 guard caller.uid == 0 else {
                     throw APIError(status: 403, "only root may import intensity data (it changes every plan): run verdant intensity import as root")
                 }
                 let body = try await req.body.collect(upTo: 256 << 20)
-                let request: IntensityImportRequest
                 do {
                     request = try APIJSON.decoder().decode(IntensityImportRequest.self, from: Data(body.readableBytesView))
                 } catch {
                     throw APIError.badRequest("malformed import request (\(error)): are verdant and verdantd the same version? (verdant --version, verdant status)")
                 }
-                return try await h.importIntensity(request)
+            } catch {
+                return try await respond { () -> String in throw error }
             }
+            // Issue 12: `progress=1` streams the slots written (ProgressResponse.swift).
+            if wantsProgress(req), let p = handler as? any VerdantProgressAPIHandler {
+                return respondWithProgress { sink in try await p.importIntensity(request, progress: sink) }
+            }
+            return try await respond { try await h.importIntensity(request) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VerdantDaemon
+import VerdantTerminal
 
 /// The progress line of long operations (issue 12): what it writes on a terminal, and that it writes
 /// nothing without a terminal or with `--json`.

@@ -5,10 +5,12 @@ import Glibc
 #endif
 
 /// The one progress reporter of Verdant's long command-line operations (`verdant forecast eval`,
-/// `verdant simulate`, `verdantd import-intensity`): a line on stderr rewritten at most five times a
-/// second with the count, rate and time left (`ProgressLine`), only when stderr is a terminal and
+/// `verdant simulate`, `verdant forecast bench`, `verdantd import-intensity`, and the daemon's side of
+/// `verdant intensity import` and `verdant report`, which it streams as `ProgressEvent`s): a line on
+/// stderr rewritten at most five times a second with the count, rate and time left (`ProgressLine`), only when stderr is a terminal and
 /// `--json` is not given, so a pipe, a file or a script's capture never gets a progress byte (issue 12).
-/// Lives in VerdantDaemon so that both executables' commands can use it (VerdantCLI imports VerdantDaemon).
+/// Lives in its own module (VerdantTerminal, no I/O besides the terminal) so that both executables'
+/// commands use it without the CLI reaching into the daemon for it.
 ///
 /// Thread-safe (a lock guards its state), so a database write closure may report from inside.
 public final class ProgressReporter: @unchecked Sendable {
