@@ -79,7 +79,11 @@ struct IntensityImportCommand: AsyncParsableCommand {
         let progress = ProgressReporter(label: "slots written", json: json)
         let r = try await withDaemon {
             progress.enabled
-                ? try await global.client.importIntensity(request) { progress.update($0.done, of: $0.total) }
+                ? try await global.client.importIntensity(request) { e in
+                    // The rate is that of the write: its clock starts when the daemon has parsed the file (done 0).
+                    if e.done == 0 { progress.restartClock() }
+                    progress.update(e.done, of: e.total)
+                }
                 : try await global.client.importIntensity(request)
         }
         if json { try printJSON(r); return }

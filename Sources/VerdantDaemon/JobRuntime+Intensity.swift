@@ -76,8 +76,8 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         return slots.map(IntensityPointView.init)
     }
 
-    /// Parses and stores the file in one transaction; `progress` gets the slots written every 256 rows
-    /// and once at the end (issue 12; `JobRuntime+Progress.swift` has the call without it).
+    /// Parses and stores the file in one transaction; `progress` gets 0 once the file is parsed, then
+    /// the slots written every 256 rows and once at the end (issue 12; `JobRuntime+Progress.swift` has the call without it).
     public func importIntensity(_ r: IntensityImportRequest, progress: @escaping ProgressSink) async throws -> IntensityImportResult {
         guard let format = IntensityImportFormat(rawValue: r.format) else {
             throw APIError.badRequest("--format must be csv or json, got '\(r.format)'")
@@ -94,6 +94,7 @@ extension JobRuntime: VerdantIntensityAPIHandler {
         }
         do {
             let total = parsed.slots.count
+            progress(ProgressEvent(label: "slots written", done: 0, total: total))   // parsed: the write begins
             try parts.database.store(slots: parsed.slots, fetchedAt: parts.clock.now()) { n in
                 progress(ProgressEvent(label: "slots written", done: n, total: total))
             }

@@ -19,7 +19,7 @@ public final class ProgressReporter: @unchecked Sendable {
     public let enabled: Bool
     private let clock: () -> Date
     private let write: (String) -> Void
-    private let started: Date
+    private var started: Date
     private var lastPrint = Date.distantPast
     private var finished = false
     private let lock = NSLock()
@@ -40,6 +40,15 @@ public final class ProgressReporter: @unchecked Sendable {
         enabled = stderrIsTerminal && !json
         self.clock = clock
         self.write = write
+        started = clock()
+    }
+
+    /// Starts the rate's clock again now: for work whose counted part begins after an uncounted one
+    /// (`verdant intensity import`: the daemon parses the file, then reports `0` of the slots and
+    /// writes them), so the rate and time left are those of the counted part.
+    public func restartClock() {
+        lock.lock()
+        defer { lock.unlock() }
         started = clock()
     }
 

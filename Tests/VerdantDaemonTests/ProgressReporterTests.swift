@@ -35,6 +35,18 @@ import VerdantTerminal
                               "\rslots stored 2880/2880  1274/s  ETA 0s   \n"])
     }
 
+    @Test func restartClockTimesOnlyTheCountedPart() {
+        let r = Recorder()
+        let p = r.reporter(json: false, terminal: true)
+        r.now += 5            // an uncounted part (the daemon parsing an import) …
+        p.restartClock()      // … then the counted part begins: 0 done, no rate yet
+        p.update(0, of: 100)
+        r.now += 2            // 50 in the 2 s since the restart: 25.0/s (not 50/7 s = 7.14/s), 50 left → 2 s
+        p.update(50, of: 100)
+        #expect(r.written == ["\rslots stored 0/100  -/s  ETA -   ",
+                              "\rslots stored 50/100  25.0/s  ETA 2s   "])
+    }
+
     @Test func notATerminalOrJSONWritesNothing() {
         for (json, terminal) in [(false, false), (true, true), (true, false)] {
             let r = Recorder()
