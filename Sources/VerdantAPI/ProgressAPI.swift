@@ -3,7 +3,8 @@ import VerdantCore
 
 // MARK: Progress of long requests (issue 12)
 //
-// `POST /v1/intensity/import?progress=1` and `GET /v1/report?…&progress=1` answer `200` with
+// `POST /v1/intensity/import?progress=1`, `GET /v1/report?…&progress=1` and
+// `GET /v1/forecast?…&progress=1` answer `200` with
 // `Content-Type: application/x-ndjson`: one JSON object per line, first any number of
 // `{"progress":{"label":"slots written","done":256,"total":2880}}`, then exactly one
 // `{"result":{…}}` (the plain route's body) or `{"error":"…","status":400}` (the plain route's
@@ -62,4 +63,7 @@ public protocol VerdantProgressAPIHandler: Sendable {
     /// `VerdantAPIHandler.report`, reporting the steps of building it (read jobs, price jobs, zones, timeline).
     func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller,
                 progress: @escaping ProgressSink) async throws -> EnergyReport
+    /// `VerdantForecastAPIHandler.forecast`, reporting the ridge fits when the zone has no model yet and
+    /// the daemon trains one for this request (nothing is reported when a model is in force).
+    func forecast(zone: String?, horizon: String?, progress: @escaping ProgressSink) async throws -> ForecastView
 }

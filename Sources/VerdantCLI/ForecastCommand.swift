@@ -3,6 +3,7 @@ import Foundation
 import VerdantAPI
 import VerdantClient
 import VerdantCore
+import VerdantTerminal
 
 // MARK: Carbon-intensity forecast (issue 5): `verdant forecast`, `forecast eval`, `forecast bench`.
 
@@ -31,7 +32,15 @@ struct ForecastShow: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let f = try await withDaemon { try await global.client.forecast(zone: zone, horizon: horizon) }
+        // Issue 12: when the daemon has no model for the zone yet it trains one first; on a terminal
+        // (without --json) its ridge fits are shown with rate and time left.
+        let progress = ProgressReporter(label: "training fits", json: json)
+        let f = try await withDaemon {
+            defer { progress.finish() }   // before an error message, on its own line
+            return progress.enabled
+                ? try await global.client.forecast(zone: zone, horizon: horizon) { progress.update($0.done, of: $0.total) }
+                : try await global.client.forecast(zone: zone, horizon: horizon)
+        }
         if json { try printJSON(f); return }
         var head = "zone \(f.zone): forecast \(f.forecastUsed)"
         if let v = f.modelVersion { head += " (model version \(v)" + (f.trainedAt.map { ", trained \(Tables.time($0))" } ?? "") + ")" }

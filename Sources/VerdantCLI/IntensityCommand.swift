@@ -78,7 +78,8 @@ struct IntensityImportCommand: AsyncParsableCommand {
         // On a terminal without --json: the daemon streams the slots written, shown with rate and time left (issue 12).
         let progress = ProgressReporter(label: "slots written", json: json)
         let r = try await withDaemon {
-            progress.enabled
+            defer { progress.finish() }   // before an error message, on its own line
+            return progress.enabled
                 ? try await global.client.importIntensity(request) { e in
                     // The rate is that of the write: its clock starts when the daemon has parsed the file (done 0).
                     if e.done == 0 { progress.restartClock() }

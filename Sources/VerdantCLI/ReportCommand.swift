@@ -46,7 +46,8 @@ struct Report: AsyncParsableCommand {
         let progress = ProgressReporter(label: "report steps", json: format == .json,
                                         stderrIsTerminal: isatty(2) == 1 && (output != nil || isatty(1) == 1))
         let r = try await withDaemon {
-            progress.enabled
+            defer { progress.finish() }   // before an error message, on its own line
+            return progress.enabled
                 ? try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html) {
                     progress.update($0.done, of: $0.total)
                 }

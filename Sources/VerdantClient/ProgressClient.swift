@@ -24,6 +24,15 @@ extension DaemonClient {
         return try await sendWithProgress("GET", APIRoutes.report, query: items, body: nil, progress: progress)
     }
 
+    /// `forecast(zone:horizon:)`, calling `progress` with the ridge fits when the daemon trains the zone's
+    /// first model for this request.
+    public func forecast(zone: String?, horizon: String?, progress: @escaping ProgressSink) async throws -> ForecastView {
+        var items: [URLQueryItem] = []
+        if let zone { items.append(URLQueryItem(name: "zone", value: zone)) }
+        if let horizon { items.append(URLQueryItem(name: "horizon", value: horizon)) }
+        return try await sendWithProgress("GET", APIRoutes.forecast, query: items, body: nil, progress: progress)
+    }
+
     /// How long a streamed request may take in all: the progress line shows it is alive, so this only
     /// guards against a daemon that stopped answering (Ctrl-C ends it sooner).
     static let progressTimeoutSeconds: Int64 = 3600

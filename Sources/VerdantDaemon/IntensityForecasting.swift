@@ -67,8 +67,9 @@ public actor IntensityForecastManager {
 
     /// Trains on the stored actuals before `now` and stores the model (with `in_use` false when it
     /// scored worse than seasonal naive 24 h on its validation folds). Nil when there is too little data.
+    /// - Parameter progress: ridge fits done of total (`RidgeIntensityForecaster.train`), issue 12.
     @discardableResult
-    public func retrain(zone: String, now: Date) -> IntensityModelRecord? {
+    public func retrain(zone: String, now: Date, progress: ((Int, Int) -> Void)? = nil) -> IntensityModelRecord? {
         let started = Date()
         let weeks = max(configuration.baselineLookbackWeeks, configuration.trainingWeeks + configuration.validationFolds + 2)
         guard let g = try? grid(zone: zone, now: now, weeks: weeks) else {
@@ -80,7 +81,7 @@ public actor IntensityForecastManager {
         let origin = g.time(g.values.count)
         let horizon = 48 * 3600 / g.slotSeconds
         guard let model = RidgeIntensityForecaster.train(history: g.values[...], origin: origin, slotSeconds: g.slotSeconds,
-                                                         horizonSlots: horizon, configuration: configuration) else {
+                                                         horizonSlots: horizon, configuration: configuration, progress: progress) else {
             current[zone] = (nil, nil, now)
             logger.info("forecast model not trained: under 13 weeks of actuals", metadata: ["zone": "\(zone)", "slots": "\(g.values.count)"])
             return nil
@@ -105,10 +106,11 @@ public actor IntensityForecastManager {
     }
 
     /// The forecast for a zone from the model in force (trained now if none yet), else seasonal naive 24 h.
-    public func forecast(zone: String?, horizonSeconds: Double) throws -> ForecastView {
+    /// - Parameter progress: the ridge fits of that first training (issue 12).
+    public func forecast(zone: String?, horizonSeconds: Double, progress: ((Int, Int) -> Void)? = nil) throws -> ForecastView {
         let z = zone ?? defaultZone
         let now = clock.now()
-        if current[z] == nil { _ = retrain(zone: z, now: now) }
+        if current[z] == nil { _ = retrain(zone: z, now: now, progress: progress) }
         guard let g = try grid(zone: z, now: now, weeks: 3) else {
             throw APIError(status: 404, "no stored intensity actuals for zone '\(z)': import some (verdant intensity import) or configure a provider")
         }
@@ -142,7 +144,9 @@ public actor IntensityForecastManager {
 }
 
 extension JobRuntime: VerdantForecastAPIHandler {
-    public func forecast(zone: String?, horizon: String?) async throws -> ForecastView {
+    /// The forecast; `progress` gets the ridge fits when the zone has no model yet and one is trained
+    /// for this request (issue 12; `JobRuntime+Progress.swift` has the call without it).
+    public func forecast(zone: String?, horizon: String?, progress: @escaping ProgressSink) async throws -> ForecastView {
         guard let f = parts.forecasts else { throw APIError(status: 404, "this daemon has no forecaster") }
         var seconds = 48.0 * 3600
         if let horizon {
@@ -151,7 +155,7 @@ extension JobRuntime: VerdantForecastAPIHandler {
             }
             seconds = s
         }
-        return try await f.forecast(zone: zone, horizonSeconds: seconds)
+        return try await f.forecast(zone: zone, horizonSeconds: seconds) { progress(ProgressEvent(label: "training fits", done: $0, total: $1)) }
     }
 }
 

@@ -13,4 +13,9 @@ extension JobRuntime: VerdantProgressAPIHandler {
     public func report(since: String?, until: String?, by: String?, timeline: Bool, caller: Caller) async throws -> EnergyReport {
         try await report(since: since, until: until, by: by, timeline: timeline, caller: caller, progress: { _ in })
     }
+
+    /// `forecast(zone:horizon:progress:)` without progress.
+    public func forecast(zone: String?, horizon: String?) async throws -> ForecastView {
+        try await forecast(zone: zone, horizon: horizon, progress: { _ in })
+    }
 }

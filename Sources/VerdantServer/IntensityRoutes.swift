@@ -10,7 +10,12 @@ extension APIServer {
     static func registerIntensityRoutes(_ router: Router<PeerRequestContext>, handler: any VerdantAPIHandler) {
         if let f = handler as? any VerdantForecastAPIHandler {
             router.get(RouterPath(APIRoutes.forecast)) { req, _ in
-                try await respond {
+                // Issue 12: `progress=1` streams the fits of a training done for this request.
+                if wantsProgress(req), let p = handler as? any VerdantProgressAPIHandler {
+                    let (zone, horizon) = (req.uri.queryParameters.get("zone"), req.uri.queryParameters.get("horizon"))
+                    return respondWithProgress { sink in try await p.forecast(zone: zone, horizon: horizon, progress: sink) }
+                }
+                return try await respond {
                     let q = req.uri.queryParameters
                     return try await f.forecast(zone: q.get("zone"), horizon: q.get("horizon"))
                 }

@@ -64,6 +64,17 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// Ends a line left open because the work stopped before `total` (an error follows, or a training
+    /// gave up): writes `\n` when a line was written and not yet ended; otherwise nothing.
+    public func finish() {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !finished, lastPrint != .distantPast else { return }
+        finished = true
+        write("\n")
+    }
+
     /// What an update at `now` writes: `\r` + the `ProgressLine` + padding (+ `\n` when done), or nil
     /// when less than `minimumIntervalSeconds` passed since the last line and the work is not done.
     func text(done: Int, total: Int, now: Date) -> String? {

@@ -47,6 +47,25 @@ import VerdantTerminal
                               "\rslots stored 50/100  25.0/s  ETA 2s   "])
     }
 
+    @Test func finishEndsALineLeftOpenOnly() {
+        let r = Recorder()
+        let p = r.reporter(json: false, terminal: true)
+        p.finish()            // nothing written yet: nothing to end
+        r.now += 2
+        p.update(500, of: 2880)
+        p.finish()            // the work stopped at 500: the line ends
+        p.finish()            // once
+        r.now += 1
+        p.update(1000, of: 2880)   // after finish: nothing
+        #expect(r.written == ["\rslots stored 500/2880  250/s  ETA 10s   ", "\n"])
+        let done = Recorder()
+        let q = done.reporter(json: false, terminal: true)
+        done.now += 1
+        q.update(10, of: 10)
+        q.finish()            // already ended by done == total
+        #expect(done.written == ["\rslots stored 10/10  10.0/s  ETA 0s   \n"])
+    }
+
     @Test func notATerminalOrJSONWritesNothing() {
         for (json, terminal) in [(false, false), (true, true), (true, false)] {
             let r = Recorder()

@@ -111,13 +111,12 @@ import Testing
         #expect(d.terminate() == 0)
     }
 
-    @Test func forecastBenchShowsTrainingProgressOnATerminalOnly() throws {
-        // 20 weeks of hourly values with a daily and a weekly cycle: enough for the default retrain
-        // (8 weeks + 8 validation folds, so 9 fits) and short of a year, so the one-year fit is skipped
-        // (a debug build takes minutes on the year-long fixtures).
-        let dir = temporaryDirectory("bench-progress")
+    /// 20 weeks of hourly values of zone XX from 2020-01-15 (before the daemon's replay start), with a
+    /// daily and a weekly cycle: enough for the default retrain (8 weeks + 8 validation folds, so 9
+    /// fits) and short of a year, so `forecast bench` skips its one-year fit (minutes in a debug build).
+    func hourlyTrace(_ dir: URL) throws -> String {
         var csv = "time,XX\n"
-        let t0 = Date(timeIntervalSince1970: 1_577_836_800)   // 2020-01-01T00:00:00Z
+        let t0 = Date(timeIntervalSince1970: 1_579_046_400)   // 2020-01-15T00:00:00Z
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
@@ -126,8 +125,44 @@ import Testing
             let v = 300 + 80 * sin(2 * Double.pi * Double(i % 24) / 24) + 30 * cos(2 * Double.pi * Double(i % 168) / 168) + Double(i % 7)
             csv += "\(f.string(from: t0.addingTimeInterval(Double(i) * 3600))),\(v)\n"
         }
-        let trace = dir.appendingPathComponent("xx-hourly.csv").path
-        try csv.write(toFile: trace, atomically: true, encoding: .utf8)
+        let path = dir.appendingPathComponent("xx-hourly.csv").path
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func forecastShowsTheFitsOfATrainingItWaitsFor() throws {
+        let dir = temporaryDirectory("stream-forecast")
+        let d = try daemon(dir)
+        let state = ["--state-dir", d.stateDirectory.path]
+        let trace = try hourlyTrace(dir)
+        for zone in ["XX", "XY", "XZ"] {
+            let r = try runTool("verdant", ["intensity", "import", trace, "--zone", zone] + state)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        // Just imported: the daemon has no model for XX and trains one for this request (its own
+        // retraining comes at the next minute), showing the 9 fits on a terminal.
+        let t = try onTerminal(["forecast", "--zone", "XX", "--horizon", "6h"] + state)
+        #expect(t.status == 0, "\(t.stdout)")
+        let fits = progressLines(t.stdout, "training fits")
+        #expect(fits.filter { $0.hasPrefix("training fits 9/9  ") }.count == 1, "\(t.stdout.debugDescription)")
+        #expect(!fits.isEmpty && fits.allSatisfy { hasRateAndETA($0, "training fits") }, "\(fits)")
+        #expect(t.stdout.contains("zone XX: forecast"), "\(t.stdout)")
+        // The model is in force now: nothing to train, no line.
+        let again = try onTerminal(["forecast", "--zone", "XX", "--horizon", "6h"] + state)
+        #expect(again.status == 0 && !again.stdout.contains("training fits"), "\(again.stdout.debugDescription)")
+        // Untrained zones with --json on a terminal, and through a pipe: trained, but no progress.
+        let j = try onTerminal(["forecast", "--zone", "XY", "--horizon", "6h", "--json"] + state)
+        #expect(j.status == 0 && !j.stdout.contains("training fits") && j.stdout.contains("\"zone\" : \"XY\""), "\(j.stdout.debugDescription)")
+        let p = try runTool("verdant", ["forecast", "--zone", "XZ", "--horizon", "6h"] + state)
+        #expect(p.status == 0 && p.stderr.isEmpty && p.stdout.contains("zone XZ: forecast"), "\(p.stderr.debugDescription)")
+        #expect(d.terminate() == 0)
+    }
+
+    @Test func forecastBenchShowsTrainingProgressOnATerminalOnly() throws {
+        // 20 weeks of hourly values with a daily and a weekly cycle: enough for the default retrain
+        // (8 weeks + 8 validation folds, so 9 fits) and short of a year, so the one-year fit is skipped
+        // (a debug build takes minutes on the year-long fixtures).
+        let trace = try hourlyTrace(temporaryDirectory("bench-progress"))
         let t = try onTerminal(["forecast", "bench", "--trace", trace, "--repeats", "300"])
         #expect(t.status == 0, "\(t.stdout)")
         let fits = progressLines(t.stdout, "fits (default retrain)")
