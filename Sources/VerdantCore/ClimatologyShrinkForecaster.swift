@@ -11,9 +11,9 @@ import Foundation
 /// weather data the ridge's forecast beyond a day is mostly noise around a daily cycle, while the
 /// mean of the same time of week keeps the weekly pattern (weekends, working hours) that decides
 /// most deferrals. Measured on the Let's Wait Awhile scenario over Germany 2020 (docs/scheduling.md):
-/// 65 % → 72 % of the perfect-forecast saving (non-interruptible), 58 % → 65 % (interruptible).
+/// 65 % → 70.5 % of the perfect-forecast saving (non-interruptible), 58 % → 65.1 % (interruptible).
 /// The constants (8 weeks, 24 h) are the prototype's best of a small grid on that trace
-/// (4–12 weeks, mean or median, 6–48 h): an engineering choice, not from a paper.
+/// (6–12 weeks, mean or median, 12–48 h e-folding): an engineering choice, not from a paper.
 ///
 /// Gap rule: climatology averages known slots only (`nil` is skipped); the result is always finite.
 public final class ClimatologyShrinkForecaster: IntensityForecaster {
