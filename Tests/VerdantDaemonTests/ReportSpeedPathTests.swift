@@ -114,8 +114,9 @@ import Testing
     }
 
     /// 60 jobs over 20 days (a week boundary and a month boundary inside), some without energy, some scored.
-    static let inputs: [ReportJobInput] = (1...60).map { k in
-        input(Int64(k), hours: Double(k) * 7.9, energy: k % 7 == 3 ? nil : Double(k) * 37.5, scored: k % 4 != 1)
+    static let inputs: [ReportJobInput] = (1...60).map { (k: Int) -> ReportJobInput in
+        let energy: Double? = k % 7 == 3 ? nil : Double(k) * 37.5
+        return input(Int64(k), hours: Double(k) * 7.9, energy: energy, scored: k % 4 != 1)
     }
 
     @Test func jobsGivenOutOfOrderGiveTheSameReport() throws {
