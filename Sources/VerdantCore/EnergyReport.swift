@@ -542,46 +542,93 @@ public struct EnergyReport: Sendable, Hashable, Codable {
         self.until = until
         self.by = by
         self.timeline = timeline
-        let inRange = all.filter { i in
-            guard i.job.id != nil, let started = i.job.startedAt else { return false }
-            if let since, started < since { return false }
-            if let until, started >= until { return false }
-            return true
-        }.sorted { $0.job.id! < $1.job.id! }
-        jobs = inRange.map(ReportJob.init)
-        predictor = PredictorAccuracy(jobs: inRange.map(\.job))
-        var groups: [String: ReportRow] = [:]
-        var order: [String] = []
+        // One pass over the inputs by index: a year holds 20,000 jobs, and every copy of a `Job` (filter,
+        // sort, map) retains a dozen references; the store hands them over by id already, so the sort
+        // only runs when they are not.
+        var order: [Int] = []
+        order.reserveCapacity(all.count)
+        var byID = true, strictlyByID = true, lastID = Int64.min
+        for k in all.indices {
+            guard let id = all[k].job.id, let started = all[k].job.startedAt else { continue }
+            if let since, started < since { continue }
+            if let until, started >= until { continue }
+            if id < lastID { byID = false }
+            if id <= lastID { strictlyByID = false }
+            lastID = id
+            order.append(k)
+        }
+        if !byID {
+            order.sort { a, b in all[a].job.id! < all[b].job.id! || (all[a].job.id! == all[b].job.id! && a < b) }
+            strictlyByID = zip(order, order.dropFirst()).allSatisfy { all[$0].job.id! < all[$1].job.id! }
+        }
+        var jobs: [ReportJob] = []
+        jobs.reserveCapacity(order.count)
+        for k in order { jobs.append(ReportJob(all[k])) }
+        self.jobs = jobs
+        // The newest `defaultWindow` scored jobs by id: what `PredictorAccuracy` keeps of all of them.
+        var scored: [Job] = []
+        for k in order.reversed() where scored.count < PredictorAccuracy.defaultWindow {
+            let j = all[k].job
+            if j.state == .succeeded && j.energyErrorPercent != nil && j.durationErrorPercent != nil { scored.append(j) }
+        }
+        predictor = PredictorAccuracy(jobs: scored.reversed())
+        var rows: [ReportRow] = []
         if by == .zone {
-            for z in zones.sorted(by: { $0.zone < $1.zone }) {
-                groups[z.zone] = ReportRow(zone: z)
-                order.append(z.zone)
+            // As a dictionary by zone gives it (a zone given twice keeps its last input).
+            var byZone: [String: ReportRow] = [:]
+            let sorted = zones.sorted(by: { $0.zone < $1.zone })
+            for z in sorted { byZone[z.zone] = ReportRow(zone: z) }
+            rows = sorted.map { byZone[$0.zone]! }
+        } else if by == .job && strictlyByID {
+            // One job per row, in id order.
+            rows.reserveCapacity(jobs.count)
+            for job in jobs {
+                var r = ReportRow(key: job.row.key)
+                r.add(job.row)
+                rows.append(r)
             }
         } else {
-            for (i, job) in zip(inRange, jobs) {
-                let key = Self.key(i, by: by)
-                if groups[key] == nil {
-                    var r = ReportRow(key: key)
-                    r.add(job.row)
-                    groups[key] = r
-                    order.append(key)
-                } else {
-                    groups[key]!.add(job.row)
+            // Groups by an integer where the key is a calendar day or week (one string per group, not per job).
+            var groupOfNumber: [Int64: Int] = [:]
+            var groupOfKey: [String: Int] = [:]
+            for (k, job) in zip(order, jobs) {
+                let i = all[k]
+                let number: Int64?
+                switch by {
+                case .day: number = ReportCalendar.unixDay(i.job.startedAt ?? i.job.submittedAt)
+                case .week: number = ReportCalendar.isoWeekNumber(i.job.startedAt ?? i.job.submittedAt)
+                default: number = nil
                 }
+                var g: Int
+                if let number, let found = groupOfNumber[number] {
+                    g = found
+                } else {
+                    let key = Self.key(i, by: by)
+                    if let found = groupOfKey[key] {
+                        g = found
+                    } else {
+                        g = rows.count
+                        rows.append(ReportRow(key: key))
+                        groupOfKey[key] = g
+                    }
+                    if let number { groupOfNumber[number] = g }
+                }
+                rows[g].add(job.row)
             }
-            if by != .job { order.sort() }
+            if by != .job { rows.sort { $0.key < $1.key } }
         }
-        rows = order.map { groups[$0]! }
+        self.rows = rows
         var t = ReportRow(key: "TOTAL")
         for r in rows { t.add(r) }
         total = t
-        let energies = jobs.compactMap(\.energy)
-        let carbons = jobs.compactMap(\.carbon)
-        let cpus = jobs.compactMap(\.cpuSeconds)
-        totals = ReportTotals(energy: energies.isEmpty ? nil : energies.reduce(.zero, +),
-                              carbon: carbons.isEmpty ? nil : carbons.reduce(.zero, +),
-                              cpuSeconds: cpus.isEmpty ? nil : cpus.reduce(0, +),
-                              jobs: jobs.count)
+        // Sums in job order, as before.
+        var energy: EnergyJoules?, carbon: CarbonGrams?, cpu: Double?
+        for j in jobs {
+            if let e = j.energy { energy = (energy ?? .zero) + e }
+            if let c = j.carbon { carbon = (carbon ?? .zero) + c }
+            if let s = j.cpuSeconds { cpu = (cpu ?? 0) + s }
+        }
+        totals = ReportTotals(energy: energy, carbon: carbon, cpuSeconds: cpu, jobs: jobs.count)
     }
 
     /// The group key of a job: UTC day or ISO week of its start, kind, user.
@@ -640,6 +687,15 @@ public enum ReportCalendar {
     public static func day(_ d: Date) -> String {
         let c = civilDate(unixDay(d))
         return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
+    }
+
+    /// The ISO-8601 week holding `d` as one number, `year × 100 + week` (equal numbers, equal `isoWeek`).
+    static func isoWeekNumber(_ d: Date) -> Int64 {
+        let z = unixDay(d)
+        let weekday = ((z % 7) + 7 + 3) % 7
+        let thursday = z - weekday + 3
+        let year = civilDate(thursday).year
+        return year * 100 + (thursday - days(year: year, month: 1, day: 1)) / 7 + 1
     }
 
     /// `YYYY-Www` of the ISO-8601 week (Monday first, week 1 holds the first Thursday) holding `d`, UTC.

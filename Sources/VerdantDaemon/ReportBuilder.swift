@@ -39,21 +39,30 @@ public enum ReportBuilder {
         func stepDone() { step += 1; progress?(step, steps) }
         // One query with only the report's columns (see `reportJobRows`); the range is applied again by
         // `EnergyReport`, this only skips jobs started before `since` early.
-        let rows = try db.reportJobRows(startedFrom: q.since).filter { visible($0.job) }
-        let unsummarised = rows.filter { $0.summary == nil }.compactMap(\.job.id)
+        let rows = try db.reportJobRows(startedFrom: q.since)
+        // One pass to decide visibility and find the jobs without a stored summary, one to build the
+        // inputs (no filtered copies of 20,000 jobs).
+        var shown = [Bool](repeating: false, count: rows.count)
+        var unsummarised: [Int64] = []
+        for k in rows.indices where visible(rows[k].job) {
+            shown[k] = true
+            if rows[k].summary == nil, let id = rows[k].job.id { unsummarised.append(id) }
+        }
         let splits = try db.intervalSplits(jobIDs: unsummarised)
         // Executor slurm: where each job ran (cluster, Slurm job id). The table holds Slurm jobs only, so
         // reading it whole is cheaper than a key list of every report job.
         let slurm = try db.slurmJobs()
         stepDone()
         var users: [UInt32: String] = [:]
-        let inputs: [ReportJobInput] = rows.map { row in
+        var inputs: [ReportJobInput] = []
+        inputs.reserveCapacity(rows.count)
+        for (k, row) in rows.enumerated() where shown[k] {
             let j = row.job
             let id = j.id ?? -1
             let user: String
             if let u = users[j.uid] { user = u } else { user = userName(uid: j.uid); users[j.uid] = user }
             var i = ReportJobInput(job: j, userName: user, intensitySource: row.intensitySource, intensityKind: row.intensityKind,
-                                   placement: slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
+                                   placement: slurm.isEmpty ? nil : slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
             if let s = row.summary {
                 i.measuredSeconds = s.measuredSeconds
                 i.estimatedSeconds = s.estimatedSeconds
@@ -68,7 +77,7 @@ public enum ReportBuilder {
                 }
                 i.counterfactualCarbon = counterfactual(j, series: series)
             }
-            return i
+            inputs.append(i)
         }
         stepDone()
         var zones: [ReportZoneInput] = []
@@ -95,21 +104,27 @@ public enum ReportBuilder {
     }
 
     static func zoneInputs(db: VerdantDatabase, series: IntensitySeries, from: Date, to: Date) throws -> [ReportZoneInput] {
-        var byZone: [String: ReportZoneInput] = [:]
+        // One dictionary look-up per piece, the sums kept in place (a year is 70,000 hour pieces).
+        var index: [String: Int] = [:]
+        var list: [ReportZoneInput] = []
         for p in try db.energyPieces(from: from, to: to) {
-            var z = byZone[p.zone] ?? ReportZoneInput(zone: p.zone, source: EnergySource(rawValue: p.source) ?? .unavailable,
-                                                      energy: nil, okSeconds: 0, missingSeconds: 0, busyCPUSeconds: 0, carbon: nil)
-            if let e = p.energyJoules {
-                z.energy = (z.energy ?? .zero) + EnergyJoules(e)
-                let i = series.meanIntensity(from: p.start, to: p.start.addingTimeInterval(p.seconds))
-                z.carbon = (z.carbon ?? .zero) + CarbonGrams(energy: EnergyJoules(e), intensity: i)
+            let k: Int
+            if let found = index[p.zone] { k = found } else {
+                k = list.count
+                index[p.zone] = k
+                list.append(ReportZoneInput(zone: p.zone, source: EnergySource(rawValue: p.source) ?? .unavailable,
+                                            energy: nil, okSeconds: 0, missingSeconds: 0, busyCPUSeconds: 0, carbon: nil))
             }
-            z.okSeconds += p.okSeconds
-            z.missingSeconds += p.missingSeconds
-            z.busyCPUSeconds += p.busyCPUSeconds
-            byZone[p.zone] = z
+            if let e = p.energyJoules {
+                list[k].energy = (list[k].energy ?? .zero) + EnergyJoules(e)
+                let i = series.meanIntensity(from: p.start, to: p.start.addingTimeInterval(p.seconds))
+                list[k].carbon = (list[k].carbon ?? .zero) + CarbonGrams(energy: EnergyJoules(e), intensity: i)
+            }
+            list[k].okSeconds += p.okSeconds
+            list[k].missingSeconds += p.missingSeconds
+            list[k].busyCPUSeconds += p.busyCPUSeconds
         }
-        return byZone.values.sorted { $0.zone < $1.zone }
+        return list.sorted { $0.zone < $1.zone }
     }
 
     /// Whether a zone counts in the node total: `cpu-estimate` and top-level powercap zones
@@ -133,18 +148,23 @@ public enum ReportBuilder {
         var energy = [Double?](repeating: nil, count: n)
         var covered = [Double](repeating: 0, count: n)
         // Seconds are per zone; the node's covered time is that of its best-covered zone.
-        var zoneIndex: [String: Int] = [:]
+        // Per zone name: its index in `coveredByZone`, or nil for a sub-zone (decided once per name).
+        var zoneIndex: [String: Int?] = [:]
         var coveredByZone: [[Double]] = []
-        for p in try db.energyPieces(from: from, to: to, coarsest: b >= 3600 ? 3600 : 60) where isTopLevel(p.zone) {
-            // A piece longer than a bucket (a long sample interval) is spread over the buckets it
-            // overlaps, in proportion to the overlap.
-            let a = p.start.timeIntervalSince1970, z = a + max(p.seconds, 1e-9)
+        for p in try db.energyPieces(from: from, to: to, coarsest: b >= 3600 ? 3600 : 60) {
             let zi: Int
-            if let i = zoneIndex[p.zone] { zi = i } else {
+            if let known = zoneIndex[p.zone] {
+                guard let i = known else { continue }
+                zi = i
+            } else {
+                guard isTopLevel(p.zone) else { zoneIndex[p.zone] = .some(nil); continue }
                 zi = coveredByZone.count
                 zoneIndex[p.zone] = zi
                 coveredByZone.append([Double](repeating: 0, count: n))
             }
+            // A piece longer than a bucket (a long sample interval) is spread over the buckets it
+            // overlaps, in proportion to the overlap.
+            let a = p.start.timeIntervalSince1970, z = a + max(p.seconds, 1e-9)
             var k = max(0, Int(floor((a - t0) / b)))
             while k < n {
                 let lo = t0 + Double(k) * b, hi = lo + b

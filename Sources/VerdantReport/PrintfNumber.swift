@@ -19,8 +19,11 @@ enum PrintfNumber {
         }
     }
 
-    /// `%.<digits>f` of `v`.
+    /// `%.<digits>f` of `v`: integer arithmetic where it is exact (`NumberText.fixedBytes`), else `vsnprintf`.
     static func fixed(_ v: Double, digits: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        if NumberText.fixedBytes(v, digits: digits, into: &bytes) { return String(decoding: bytes, as: UTF8.self) }
         switch digits {
         case 0: return string("%.0f", v)
         case 1: return string("%.1f", v)

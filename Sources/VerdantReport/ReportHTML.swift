@@ -8,7 +8,10 @@ import VerdantCore
 /// Elements with stable ids carry the totals, for tests and scrapers: `total-jobs`, `total-energy-j`,
 /// `total-energy-kwh`, `total-carbon-g`, `total-saved-g` (text `n/a` where there is no value).
 public enum ReportHTML {
-    /// Most job rows listed in the table and bars drawn; the rest are counted in a note.
+    /// Most rows listed in each table (the jobs table and the rows table, whose `--by job` form has a row
+    /// per job) and bars drawn; the rest are counted in a note that points to CSV and JSON, which list
+    /// all. A year of 20,000 jobs as two HTML tables of 16 formatted cells each was 8 MB of text and most
+    /// of the report's time (docs/performance.md).
     public static let maxJobRows = 1000
     public static let maxJobBars = 40
 
@@ -33,7 +36,7 @@ public enum ReportHTML {
         <div><dt>Carbon (gCO2eq)</dt><dd id="total-carbon-g">\(num(r.total.carbonGrams, digits: 3))</dd></div>
         <div><dt>Carbon saved by waiting (gCO2eq)</dt><dd id="total-saved-g">\(num(r.total.carbonSavedGrams, digits: 3))</dd></div>
         <div><dt>Mean intensity (gCO2eq/kWh)</dt><dd>\(num(r.total.intensityGramsPerKWh, digits: 0))</dd></div>
-        <div><dt>Measured share of run time</dt><dd>\(r.total.measuredShare.map { PrintfNumber.string("%.0f", $0 * 100) + " %" } ?? "n/a")</dd></div>
+        <div><dt>Measured share of run time</dt><dd>\(r.total.measuredShare.map { PrintfNumber.fixed($0 * 100, digits: 0) + " %" } ?? "n/a")</dd></div>
         </dl></section>
         """
         h += powerChart(r)
@@ -226,7 +229,7 @@ public enum ReportHTML {
                             "predicted (J)", "error (%)", "saved (gCO2eq)", "delay (h)"]
 
     static func rowCells(_ row: ReportRow) -> [String] {
-        func pct(_ v: Double?) -> String { v.map { PrintfNumber.string("%.0f", $0 * 100) + " %" } ?? "n/a" }
+        func pct(_ v: Double?) -> String { v.map { PrintfNumber.fixed($0 * 100, digits: 0) + " %" } ?? "n/a" }
         return [esc(row.key), String(row.jobs), num(row.energyJoules, digits: 1), num(row.energyKWh, digits: 6),
                 num(row.meanPowerWatts, digits: 2), num(row.cpuSeconds, digits: 1), num(row.carbonGrams, digits: 4),
                 num(row.intensityGramsPerKWh, digits: 0),
@@ -236,11 +239,17 @@ public enum ReportHTML {
     }
 
     static func rowsTable(_ r: EnergyReport) -> String {
-        var s = "<section aria-labelledby=\"rows-h\"><h2 id=\"rows-h\">By \(esc(r.by.rawValue))</h2><div class=\"scroll\" tabindex=\"0\">"
+        var s = "<section aria-labelledby=\"rows-h\"><h2 id=\"rows-h\">By \(esc(r.by.rawValue))</h2>"
+        // At most `maxJobRows` rows (the last ones: the newest jobs, days or weeks); the totals row is over all.
+        let shown = r.rows.suffix(maxJobRows)
+        if shown.count < r.rows.count {
+            s += "<p id=\"rows-note\">The last \(shown.count) of \(r.rows.count) rows; the totals row covers all \(r.rows.count). The CSV and JSON formats list every row.</p>"
+        }
+        s += "<div class=\"scroll\" tabindex=\"0\">"
         s += "<table id=\"rows\"><caption>One row per \(esc(r.by.rawValue)); the last row holds the totals.</caption><thead><tr>"
         s += rowHeader.enumerated().map { "<th scope=\"col\"\($0.offset >= 1 && $0.offset != 8 ? " class=\"n\"" : "")>\(esc($0.element))</th>" }.joined()
         s += "</tr></thead><tbody>"
-        for row in r.rows { s += tr(rowCells(row), th: false) }
+        for row in shown { s += tr(rowCells(row), th: false) }
         s += "</tbody><tfoot>" + tr(rowCells(r.total), th: true) + "</tfoot></table></div></section>"
         return s
     }
@@ -282,7 +291,7 @@ public enum ReportHTML {
 
     static func num(_ v: Double?, digits: Int) -> String { v.map { PrintfNumber.fixed($0, digits: digits) } ?? "n/a" }
 
-    static func f(_ v: Double) -> String { PrintfNumber.string("%.1f", v) }
+    static func f(_ v: Double) -> String { PrintfNumber.fixed(v, digits: 1) }
 
     static func tick(_ v: Double) -> String { ReportText.compact(v) }
 

@@ -9,9 +9,9 @@ public enum ReportText {
         let a = abs(v)
         if a == 0 { return "0" }
         if a >= 1e7 { return PrintfNumber.string("%.2e", v) }
-        if a >= 1000 { return PrintfNumber.string("%.0f", v) }
-        if a >= 10 { return PrintfNumber.string("%.1f", v) }
-        if a >= 0.01 { return PrintfNumber.string("%.2f", v) }
+        if a >= 1000 { return PrintfNumber.fixed(v, digits: 0) }
+        if a >= 10 { return PrintfNumber.fixed(v, digits: 1) }
+        if a >= 0.01 { return PrintfNumber.fixed(v, digits: 2) }
         return PrintfNumber.string("%.1e", v)
     }
 
@@ -33,33 +33,54 @@ public enum ReportText {
         let inKWh = (r.total.energyJoules ?? 0) >= 3_600_000
         let keyTitle = r.by.rawValue.uppercased()
         let header = [keyTitle, "JOBS", inKWh ? "kWh" : "J", "W", "gCO2", "g/kWh", "MEAS%", "ERR%", "SAVED g", "DELAY h"]
-        // --by job: a Slurm job's key is `<id>@<slurm job id>` (ReportPlacement), never cut short.
-        let jobKeys = r.by == .job ? Dictionary(uniqueKeysWithValues: r.jobs.map { (String($0.id), ReportPlacement.tableKey($0)) }) : [:]
-        let body = rows.map { row -> [String] in
-            [jobKeys[row.key] ?? cell(row.key, max: 12), String(row.jobs), opt(inKWh ? row.energyKWh : row.energyJoules), opt(row.meanPowerWatts),
-             opt(row.carbonGrams), opt(row.intensityGramsPerKWh) { PrintfNumber.string("%.0f", $0) },
-             opt(row.measuredShare) { PrintfNumber.string("%.0f", $0 * 100) },
-             opt(row.energyErrorPercent) { PrintfNumber.string("%+.0f", $0) },
-             opt(row.carbonSavedGrams), opt(row.delaySeconds) { compact($0 / 3600) }]
+        // --by job: a Slurm job's key is `<id>@<slurm job id>` (ReportPlacement), never cut short. The rows
+        // are the jobs in the same order (both by id): the job of a row is found by walking alongside.
+        var jobIndex = 0
+        func key(_ row: ReportRow) -> String {
+            if r.by == .job, jobIndex < r.jobs.count, r.jobs[jobIndex].row.key == row.key {
+                jobIndex += 1
+                return ReportPlacement.tableKey(r.jobs[jobIndex - 1])
+            }
+            if r.by == .job, row.key != "TOTAL", let j = r.jobs.first(where: { String($0.id) == row.key }) { return ReportPlacement.tableKey(j) }
+            return cell(row.key, max: 12)
         }
+        // Cells of every line in one flat array, 10 per line (no per-line arrays).
+        let columns = header.count
+        var cells: [String] = []
+        cells.reserveCapacity(rows.count * columns)
+        for row in rows {
+            cells.append(key(row)); cells.append(String(row.jobs)); cells.append(opt(inKWh ? row.energyKWh : row.energyJoules))
+            cells.append(opt(row.meanPowerWatts)); cells.append(opt(row.carbonGrams))
+            cells.append(opt(row.intensityGramsPerKWh) { PrintfNumber.fixed($0, digits: 0) })
+            cells.append(opt(row.measuredShare) { PrintfNumber.fixed($0 * 100, digits: 0) })
+            cells.append(opt(row.energyErrorPercent) { PrintfNumber.string("%+.0f", $0) })
+            cells.append(opt(row.carbonSavedGrams)); cells.append(opt(row.delaySeconds) { compact($0 / 3600) })
+        }
+        // Display width: one per byte for ASCII (numbers, ids, dates), else one per character.
+        func width(_ c: String) -> Int { c.utf8.allSatisfy { $0 < 0x80 } ? c.utf8.count : c.count }
         var widths = header.map(\.count)
-        for b in body { for (i, c) in b.enumerated() { widths[i] = max(widths[i], c.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                let pad = String(repeating: " ", count: widths[i] - c.count)
-                return i == 0 ? c + pad : pad + c
-            }.joined(separator: " ")
+        for (k, c) in cells.enumerated() { widths[k % columns] = max(widths[k % columns], width(c)) }
+        var text = ""
+        text.reserveCapacity((rows.count + 4) * 81)
+        func pad(_ n: Int) { if n > 0 { text.append(contentsOf: repeatElement(" " as Character, count: n)) } }
+        func line<C: Collection>(_ line: C) where C.Element == String {
+            for (i, c) in line.enumerated() {
+                if i > 0 { text.append(" ") }
+                if i == 0 { text.append(c); pad(widths[i] - width(c)) } else { pad(widths[i] - width(c)); text.append(c) }
+            }
+            text.append("\n")
         }
-        var out = [line(header)]
-        out += body.dropLast().map(line)
-        out.append(String(repeating: "-", count: min(80, widths.reduce(0, +) + widths.count - 1)))
-        out.append(line(body.last!))
+        line(header)
+        for k in 0..<(rows.count - 1) { line(cells[(k * columns)..<((k + 1) * columns)]) }
+        text.append(String(repeating: "-", count: min(80, widths.reduce(0, +) + widths.count - 1)))
+        text.append("\n")
+        line(cells[((rows.count - 1) * columns)...])
         let sources = Set(r.rows.compactMap(\.intensitySource)).sorted()
         let kinds = Set(r.rows.compactMap(\.intensityKind)).sorted()
         var notes = "n/a: nothing measured. MEAS%: share of run time measured; ERR%: energy vs predicted; SAVED: vs start at submission."
         if !sources.isEmpty { notes += "\nintensity: \(sources.joined(separator: ", "))" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))") }
         if let slurm = ReportPlacement.legend(r) { notes += "\n" + slurm }
-        return out.joined(separator: "\n") + "\n" + wrap(notes, width: 80) + "\n" + wrap(predictorLine(r.predictor), width: 80)
+        return text + wrap(notes, width: 80) + "\n" + wrap(predictorLine(r.predictor), width: 80)
     }
 
     /// The report's predictor section (issue 5): MAPE of energy and duration over the last succeeded jobs.
@@ -94,32 +115,37 @@ public enum ReportText {
         let byJob = r.by == .job
         var header = csvColumns
         if byJob { header.insert(contentsOf: csvJobColumns, at: 1); header += ReportPlacement.csvColumns }
-        var out = header.joined(separator: ",") + "\n"
+        // Written as bytes: numbers as `String(v)` writes them (`NumberText.appendShortest`), dates as
+        // `ReportDate.iso`, cells appended as they come (no per-row array and join).
+        var out: [UInt8] = Array((header.joined(separator: ",") + "\n").utf8)
         out.reserveCapacity((r.rows.count + 1) * (byJob ? 330 : 260))
-        // Cells are appended to `out` as they come (no per-row array and join).
         var first = true
-        func sep() { if first { first = false } else { out.append(",") } }
-        func n(_ v: Double?) { sep(); if let v { out += String(v) } }
+        func sep() { if first { first = false } else { out.append(44) } }
+        func n(_ v: Double?) {
+            sep()
+            guard let v else { return }
+            if v.isFinite { NumberText.appendShortest(v, to: &out, dropZeroFraction: false) } else { out.append(contentsOf: String(v).utf8) }
+        }
         func t(_ s: String?) {
             sep()
             guard let s else { return }
             if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A }) {
-                out += "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                out.append(contentsOf: ("\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"").utf8)
             } else {
-                out += s
+                out.append(contentsOf: s.utf8)
             }
         }
-        func d(_ v: Date?) { sep(); if let v { out += ReportDate.iso(v) } }
+        func d(_ v: Date?) { sep(); if let v { ReportDate.append(v, to: &out) } }
         // Rows of `--by job` are the jobs in the same order (both by id), so the job of a row is found by
         // walking the jobs alongside; a dictionary by key stays as the fallback.
         var jobIndex = 0
         var jobsByKey: [String: ReportJob]?
         func job(_ key: String) -> ReportJob? {
-            if jobIndex < r.jobs.count, String(r.jobs[jobIndex].id) == key { jobIndex += 1; return r.jobs[jobIndex - 1] }
+            if jobIndex < r.jobs.count, r.jobs[jobIndex].row.key == key { jobIndex += 1; return r.jobs[jobIndex - 1] }
             if jobsByKey == nil { jobsByKey = Dictionary(r.jobs.map { (String($0.id), $0) }, uniquingKeysWith: { a, _ in a }) }
             return jobsByKey![key]
         }
-        for row in r.rows + [r.total] {
+        func line(_ row: ReportRow) {
             first = true
             t(row.key)
             let j = byJob && row.key != "TOTAL" ? job(row.key) : nil
@@ -127,7 +153,7 @@ public enum ReportText {
                 t(j?.name); t(j?.kind.rawValue); t(j?.state.rawValue); t(j?.user)
                 d(j?.submittedAt); d(j?.startedAt); d(j?.endedAt); t(j?.energySource.rawValue)
             }
-            sep(); out += String(row.jobs)
+            sep(); NumberText.appendInteger(Int64(row.jobs), to: &out)
             n(row.durationSeconds); n(row.energyJoules); n(row.energyKWh); n(row.meanPowerWatts)
             n(row.cpuSeconds); n(row.carbonGrams); n(row.intensityGramsPerKWh); t(row.intensitySource); t(row.intensityKind)
             n(row.measuredShare); n(row.estimatedShare); n(row.missingShare); n(row.predictedEnergyJoules)
@@ -135,10 +161,12 @@ public enum ReportText {
             n(row.carbonSavedGrams); n(row.delaySeconds)
             if byJob {   // ReportPlacement.csvColumns: cluster, slurm_job_id (empty for local jobs and TOTAL)
                 t(j?.placement?.cluster)
-                sep(); if let id = j?.placement?.batchJobID { out += String(id) }
+                sep(); if let id = j?.placement?.batchJobID { NumberText.appendInteger(id, to: &out) }
             }
-            out.append("\n")
+            out.append(10)
         }
-        return out
+        for row in r.rows { line(row) }
+        line(r.total)
+        return String(decoding: out, as: UTF8.self)
     }
 }

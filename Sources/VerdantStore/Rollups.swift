@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import VerdantCore
 
 /// Per-minute and per-hour sums of the raw samples (`energy_ticks`, see EnergyTicks.swift), kept for good, and the retention of raw rows.
@@ -258,14 +259,28 @@ extension VerdantDatabase {
             let minA = Int64(ceil(f / 60)) * 60, minB = min(Int64(floor(t / 60)) * 60, minuteMark ?? Int64.min)
             func rollups(_ res: Int64, _ a: Int64, _ b: Int64) throws {
                 guard b > a else { return }
-                let rows = try Row.fetchCursor(db, sql: """
+                let sql = """
                     SELECT zone, source, bucket, energy_j, ok_s, missing_s, busy_cpu_s FROM energy_rollups
                     WHERE resolution = ? AND bucket >= ? AND bucket < ?
-                    """, arguments: [res, a, b])
-                while let r = try rows.next() {
-                    out.append(EnergyPiece(zone: r[0], source: r[1], start: Date(timeIntervalSince1970: Double(r[2] as Int64)),
-                                           seconds: Double(res), energyJoules: r[3], okSeconds: r[4], missingSeconds: r[5],
-                                           busyCPUSeconds: r[6]))
+                    """
+                let statement = try db.makeStatement(sql: sql)
+                try statement.setArguments([res, a, b])
+                // SQLite's own column calls: a year is 70,000 hour rows, and GRDB's row cursor checked every
+                // value through generic conversions (the same values: `RollupTests`).
+                let h = statement.sqliteStatement
+                defer { sqlite3_reset(h) }
+                func text(_ i: Int32) -> String { sqlite3_column_text(h, i).map { String(cString: $0) } ?? "" }
+                while true {
+                    let rc = sqlite3_step(h)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+                    }
+                    out.append(EnergyPiece(zone: text(0), source: text(1), start: Date(timeIntervalSince1970: Double(sqlite3_column_int64(h, 2))),
+                                           seconds: Double(res),
+                                           energyJoules: sqlite3_column_type(h, 3) == SQLITE_NULL ? nil : sqlite3_column_double(h, 3),
+                                           okSeconds: sqlite3_column_double(h, 4), missingSeconds: sqlite3_column_double(h, 5),
+                                           busyCPUSeconds: sqlite3_column_double(h, 6)))
                 }
             }
             var rawRanges: [(Date, Date)] = []
