@@ -40,7 +40,7 @@ static size_t format_pid(pid_t pid, char *buf) {
 }
 
 int verdant_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                  const char *cgroup_procs, int change_ids, uid_t uid, gid_t gid,
+                  const char *cgroup_procs, const char *memory_procs, int change_ids, uid_t uid, gid_t gid,
                   const gid_t *groups, size_t ngroups, int log_fd,
                   pid_t *out_pid, int *out_errno, int *out_stage) {
     int pipefd[2];
@@ -68,8 +68,10 @@ int verdant_spawn(const char *path, char *const argv[], char *const envp[], cons
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
-        if (cgroup_procs != NULL) {
-            int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+        const char *procs_files[2] = { cgroup_procs, memory_procs };
+        for (int i = 0; i < 2; i++) {
+            if (procs_files[i] == NULL) continue;
+            int fd = open(procs_files[i], O_WRONLY | O_CLOEXEC);
             if (fd < 0) report_and_exit(pipefd[1], VERDANT_SPAWN_CGROUP);
             char buf[32];
             size_t len = format_pid(getpid(), buf);

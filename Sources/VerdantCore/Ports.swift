@@ -94,6 +94,9 @@ public struct JobEnd: Sendable, Hashable {
     /// CPU-seconds the job used in all (its cgroup's accounting, else getrusage(2) of the main
     /// process and its waited-for children); `nil` when unknown.
     public var cpuSeconds: Double?
+    /// Why it ended, when the executor knows more than the status (the kernel's OOM killer acted on
+    /// its `--memory` limit); nil otherwise.
+    public var reason: String? = nil
 
     public init(exitCode: Int32?, signal: Int32?, cpuSeconds: Double?) {
         self.exitCode = exitCode

@@ -200,6 +200,18 @@ public struct CapacityLedger: Sendable {
             && jobs[k] + 1 <= capacity.maxConcurrentJobs
     }
 
+    /// Raw views of the four per-slot arrays (cores, memory bytes, GPUs, jobs) for the planner's hot
+    /// loops, which test `fits` once per candidate window without bounds checks.
+    @inline(__always)
+    func withSlotUse<R>(_ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>,
+                                 UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> R) -> R {
+        cores.withUnsafeBufferPointer { c in
+            memoryBytes.withUnsafeBufferPointer { m in
+                gpus.withUnsafeBufferPointer { g in jobs.withUnsafeBufferPointer { j in body(c, m, g, j) } }
+            }
+        }
+    }
+
     /// Adds (sign +1) or removes (−1) a demand over slots.
     public mutating func apply(_ d: JobDemand, slots: Range<Int>, sign: Int) {
         let lo = max(slots.lowerBound, 0), hi = min(slots.upperBound, jobs.count)
@@ -326,14 +338,17 @@ public struct CarbonPlanner: Sendable {
     /// while it still starts no earlier than the job's earliest start, no later than its latest start,
     /// and fits the capacity; a new plan never starts past the latest start. Running jobs must be
     /// reserved first with `reserveRunning`.
-    public mutating func replan(_ jobs: [PlannerJob], previous: [Int64: SlotPlan]) -> [SlotPlan] {
+    /// - Parameter minimumSavingDecided: jobs without a `previous` plan whose `min-saving` test was
+    ///   already made at their first plan (by an earlier daemon, kept in the store): not made again.
+    public mutating func replan(_ jobs: [PlannerJob], previous: [Int64: SlotPlan],
+                                minimumSavingDecided: Set<Int64> = []) -> [SlotPlan] {
         for j in jobs { remove(jobID: j.id) }
         let order = leastSlackFirst(jobs)
         for i in order {
             let job = jobs[i]
             // `min-saving` is decided when a job is first planned: a deferred job is not pulled back to
             // "now" as its window comes closer and the saving against "now" shrinks.
-            let firstPlan = previous[job.id].map { $0.reason == .belowMinimumSaving } ?? true
+            let firstPlan = previous[job.id].map { $0.reason == .belowMinimumSaving } ?? !minimumSavingDecided.contains(job.id)
             let (fresh, freshSlots) = choose(job, minimumSaving: firstPlan)
             if let old = previous[job.id], let kept = revalidate(old, job: job),
                let oldCost = kept.plan.predictedCarbonGrams {
@@ -487,21 +502,38 @@ public struct CarbonPlanner: Sendable {
             }
         }
         if kE <= kL {
-            // Slots in [kE, kL + nFull) that cannot host the job: the last blocked index seen.
-            var lastBlocked = kE - 1
-            if limited {
-                for k in kE..<(kE + nFull - 1) where !ledger.fits(job.demand, slot: k) { lastBlocked = k }
-            }
+            // The scan is the planner's cost (Σ window slots over the queue): it reads raw buffers,
+            // tests the capacity of one slot per candidate (the one entering the window) and skips
+            // the missing-data test on a grid without gaps. Same arithmetic as `ledger.fits`.
             let scale = grid.slotSeconds * job.powerWatts / 3_600_000
-            for k in kE...kL {
-                let end = k + nFull
-                if limited, !ledger.fits(job.demand, slot: end - 1) { lastBlocked = end - 1 }
-                guard missingPrefix[end] - missingPrefix[k] == 0 else { continue }
-                candidates += 1
-                let c = (pricePrefix[end - 1] - pricePrefix[k] + lastWeight * price[end - 1]) * scale
-                if c < unconstrainedBest - 1e-9 { unconstrainedBest = c; unconstrainedIndex = k }
-                if lastBlocked >= k { if c < bestCost - 1e-9 { blockedCheaper = true }; continue }
-                if c < bestCost - 1e-9 { best = k; bestCost = c }
+            let hasGaps = missingPrefix[grid.count] != 0
+            let dc = job.demand.cores, dm = job.demand.memoryBytes, dg = job.demand.gpus
+            let capC = ledger.capacity.cores + 1e-9, capM = ledger.capacity.memoryBytes + 0.5
+            let capG = ledger.capacity.gpus, capJ = ledger.capacity.maxConcurrentJobs
+            ledger.withSlotUse { useC, useM, useG, useJ in
+                price.withUnsafeBufferPointer { pr in
+                pricePrefix.withUnsafeBufferPointer { pp in
+                missingPrefix.withUnsafeBufferPointer { mp in
+                    let slotCount = useJ.count
+                    @inline(__always) func blocked(_ k: Int) -> Bool {
+                        k < slotCount && !(useC[k] + dc <= capC && useM[k] + dm <= capM && useG[k] + dg <= capG && useJ[k] + 1 <= capJ)
+                    }
+                    // Slots in [kE, kL + nFull) that cannot host the job: the last blocked index seen.
+                    var lastBlocked = kE - 1
+                    if limited {
+                        for k in kE..<(kE + nFull - 1) where blocked(k) { lastBlocked = k }
+                    }
+                    for k in kE...kL {
+                        let end = k + nFull
+                        if limited, blocked(end - 1) { lastBlocked = end - 1 }
+                        if hasGaps, mp[end] - mp[k] != 0 { continue }
+                        candidates += 1
+                        let c = (pp[end - 1] - pp[k] + lastWeight * pr[end - 1]) * scale
+                        if c < unconstrainedBest - 1e-9 { unconstrainedBest = c; unconstrainedIndex = k }
+                        if lastBlocked >= k { if c < bestCost - 1e-9 { blockedCheaper = true }; continue }
+                        if c < bestCost - 1e-9 { best = k; bestCost = c }
+                    }
+                }}}
             }
         }
         // The latest start itself, when it is not on a slot boundary: over a piecewise-constant forecast
@@ -554,17 +586,26 @@ public struct CarbonPlanner: Sendable {
         chosen.reserveCapacity(nFull)
         var unconstrained = 0.0, unconstrainedCount = 0, got = 0.0
         var blocked = false
-        for k32 in cheapestFirst {
-            let k = Int(k32)
-            guard k >= kE && k < kEnd else { continue }
-            if unconstrainedCount < nFull { unconstrained += price[k]; unconstrainedCount += 1 }
-            if ledger.fits(job.demand, slot: k) {
-                chosen.append(k)
-                got += price[k]
-                if chosen.count == nFull { break }
-            } else {
-                blocked = true
-            }
+        let dc = job.demand.cores, dm = job.demand.memoryBytes, dg = job.demand.gpus
+        let capC = ledger.capacity.cores + 1e-9, capM = ledger.capacity.memoryBytes + 0.5
+        let capG = ledger.capacity.gpus, capJ = ledger.capacity.maxConcurrentJobs
+        ledger.withSlotUse { useC, useM, useG, useJ in
+            price.withUnsafeBufferPointer { pr in
+            cheapestFirst.withUnsafeBufferPointer { order in
+                for k32 in order {
+                    let k = Int(k32)
+                    guard k >= kE && k < kEnd else { continue }
+                    if unconstrainedCount < nFull { unconstrained += pr[k]; unconstrainedCount += 1 }
+                    // `ledger.fits` (k is inside the ledger here).
+                    if useC[k] + dc <= capC && useM[k] + dm <= capM && useG[k] + dg <= capG && useJ[k] + 1 <= capJ {
+                        chosen.append(k)
+                        got += pr[k]
+                        if chosen.count == nFull { break }
+                    } else {
+                        blocked = true
+                    }
+                }
+            }}
         }
         guard chosen.count == nFull else { return nil }
         chosen.sort()

@@ -106,7 +106,8 @@ extension JobRuntime {
     /// interval instead of finishing; any other end (a failure) finishes it as usual.
     /// - Returns: whether the job was set aside.
     func suspendAtCheckpoint(id: Int64, exit: JobEnd) -> Bool {
-        guard var r = running[id], r.checkpointSignalledNanos != nil, scheduling.controls[id] != nil else { return false }
+        // At shutdown a job without run intervals (one contiguous run) is checkpointed too.
+        guard var r = running[id], r.checkpointSignalledNanos != nil, scheduling.controls[id] != nil || shuttingDown else { return false }
         let sig = r.job.checkpointSignal
         guard exit.exitCode == 0 || exit.signal == sig || exit.signal == SIGTERM || exit.signal == SIGKILL else { return false }
         running[id] = nil
@@ -178,10 +179,4 @@ extension JobRuntime {
         return true
     }
 
-    /// At shutdown: jobs set aside at a checkpoint are recorded as lost (their next start would need this daemon).
-    func finishSuspendedAtShutdown() {
-        for id in Array(scheduling.suspended.keys) {
-            finishSuspended(id: id, state: .lost, reason: "verdantd shut down while the job was stopped at a checkpoint between run intervals")
-        }
-    }
 }

@@ -124,7 +124,9 @@ extension JobRuntime {
                 toPlan.append(pj)
             }
         }
-        let plans = planner.replan(toPlan, previous: scheduling.plans)
+        let decided = minimumSavingDecided(queued: toPlan, previous: scheduling.plans)
+        let plans = planner.replan(toPlan, previous: scheduling.plans, minimumSavingDecided: decided)
+        recordMinimumSavingDecisions(plans, decided: decided, previous: scheduling.plans, at: now)
         let byID = Dictionary(uniqueKeysWithValues: queued.compactMap { j in j.id.map { ($0, j) } })
         for plan in plans {
             kept[plan.jobID] = plan

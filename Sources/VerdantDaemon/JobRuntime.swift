@@ -98,7 +98,7 @@ public actor JobRuntime: VerdantAPIHandler {
     var running: [Int64: RunningJob] = [:]
     /// Plans, run-interval controls and the re-plan flag (issue 6; JobRuntime+Planning.swift).
     var scheduling = DaemonScheduling()
-    private var shuttingDown = false
+    private(set) var shuttingDown = false
     /// The earliest due time among queued jobs: `nil` = unknown (read the queue), `.distantFuture` = none.
     var nextDue: Date?
     /// Rung when the queue's earliest due time may have moved; `SchedulerService` waits on it.
@@ -215,9 +215,15 @@ public actor JobRuntime: VerdantAPIHandler {
 
     /// Stops every running job (SIGTERM to its cgroup, SIGKILL after `graceSeconds`), records each
     /// as `lost` with the reason, and writes everything buffered. Called on SIGTERM/SIGINT.
+    /// Checkpoint-mode jobs are not lost: they get their checkpoint signal instead of SIGTERM, and
+    /// end up queued with their run so far (`checkpointAtShutdown`, JobRuntime+ShutdownCheckpoint.swift).
     public func shutdown(graceSeconds: Double = 5) async {
         shuttingDown = true
-        finishSuspendedAtShutdown()
+        let deadline = monotonicNanosNow() + UInt64(graceSeconds * 1e9)
+        if !parts.executor.jobsOutliveDaemon {
+            await checkpointAtShutdown(graceSeconds: graceSeconds)
+        }
+        requeueSuspendedAtShutdown()
         if parts.executor.jobsOutliveDaemon {
             // Units (or batch jobs) keep running and stay recorded as running; the next start re-adopts them.
             if !running.isEmpty {
@@ -232,7 +238,6 @@ public actor JobRuntime: VerdantAPIHandler {
             running[id] = r
             signalJob(r, SIGTERM)
         }
-        let deadline = monotonicNanosNow() + UInt64(graceSeconds * 1e9)
         while !running.isEmpty && monotonicNanosNow() < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -241,6 +246,7 @@ public actor JobRuntime: VerdantAPIHandler {
         while !running.isEmpty && monotonicNanosNow() < killDeadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
+        requeueSuspendedAtShutdown()   // checkpoint-mode jobs that exited only on SIGTERM/SIGKILL
         flush(force: true)
     }
 
@@ -483,7 +489,9 @@ public actor JobRuntime: VerdantAPIHandler {
             gpuIndices = assigned
         }
         let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
-        job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)
+        // A checkpoint-mode job queued again at a daemon shutdown resumes: same first start, next restart count.
+        let resumed = resumesFromShutdownCheckpoint(job)
+        if resumed { job.restartCount += 1; job.reason = nil } else { job.startedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos) }
         job.logPath = logPath
         // Write-ahead: the job leaves the queue on disk before it is launched, so a daemon killed
         // between the launch and the next write never launches it a second time after a restart
@@ -505,8 +513,12 @@ public actor JobRuntime: VerdantAPIHandler {
             handle = try parts.executor.launch(request)
         } catch {
             job.state = .failed
-            job.endedAt = job.startedAt
-            job.startedAt = nil   // it never ran: not a report row
+            if resumed {
+                job.endedAt = parts.clock.time(atMonotonicNanos: before.monotonicNanos)   // it ran before its checkpoint
+            } else {
+                job.endedAt = job.startedAt
+                job.startedAt = nil   // it never ran: not a report row
+            }
             job.reason = "could not start: \(error)"
             job.energySource = .unavailable
             gpuAllocator.release(job: id)
@@ -515,7 +527,7 @@ public actor JobRuntime: VerdantAPIHandler {
             return true
         }
         job.state = .running
-        parts.metrics?.jobStarted(delaySeconds: job.startedAt!.timeIntervalSince(job.submittedAt))
+        if !resumed { parts.metrics?.jobStarted(delaySeconds: job.startedAt!.timeIntervalSince(job.submittedAt)) }
         job.pid = handle.pid
         job.cgroupPath = handle.cgroupPath
         job.executor = handle.executor
@@ -524,11 +536,12 @@ public actor JobRuntime: VerdantAPIHandler {
         log.info("job started", metadata: ["job.id": "\(id)", "job.name": "\(job.name)", "pid": "\(handle.pid ?? -1)",
                                            "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         running[id] = RunningJob(job: job, handle: handle,
-                                 last: JobReading(node: before, time: job.startedAt!, jobCPUSeconds: 0),
+                                 last: JobReading(node: before, time: parts.clock.time(atMonotonicNanos: before.monotonicNanos), jobCPUSeconds: 0),
                                  stopping: nil, gpuIndices: gpuIndices, gpuStart: gpuStart,
-                                 startMonotonicNanos: before.monotonicNanos)
+                                 startMonotonicNanos: resumed ? nil : before.monotonicNanos)
+        if resumed { seedResumedRun(id: id) }
         follow(id: id, handle: handle)
-        beginRunIntervals(id: id, startedAt: job.startedAt!)
+        beginRunIntervals(id: id, startedAt: parts.clock.time(atMonotonicNanos: before.monotonicNanos))
         return true
     }
 
@@ -608,7 +621,7 @@ public actor JobRuntime: VerdantAPIHandler {
             job.state = .succeeded
         } else {
             job.state = .failed
-            job.reason = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
+            job.reason = exit.reason ?? exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.exitCode ?? -1)"
         }
         job.recordPredictionErrors()
         recordFilledSeconds(jobID: id, from: job.startedAt, to: job.endedAt)

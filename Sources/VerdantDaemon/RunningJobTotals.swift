@@ -43,6 +43,14 @@ struct RunningJobTotals: Sendable {
         last = i
     }
 
+    /// Adds an interval an earlier run of the job already stored (a checkpoint-mode job resumed after a
+    /// daemon restart): counted in the sums, but not as `last`, which is written again at the job's end.
+    mutating func addStored(_ i: JobEnergyInterval) {
+        let keep = last
+        add(i)
+        last = keep
+    }
+
     /// Missing seconds of a run of `runSeconds`: time covered by no-number intervals plus time covered by
     /// no interval at all (as `JobEnergySummaryRecord.init(jobID:intervals:runSeconds:…)` counts it).
     func missingSeconds(runSeconds: Double) -> Double {

@@ -15,7 +15,8 @@ extension ProcessExecutor: JobExecutor {
     public func launch(_ request: JobLaunchRequest) throws -> JobExecutorHandle {
         let p = try launch(LaunchRequest(jobID: request.jobID, command: request.command,
                                          workingDirectory: request.workingDirectory, environment: request.environment,
-                                         uid: request.uid, gid: request.gid, logPath: request.logPath))
+                                         uid: request.uid, gid: request.gid, logPath: request.logPath,
+                                         memoryMaxBytes: request.memoryMaxBytes))
         return JobExecutorHandle(executor: name, reference: p.cgroup?.path ?? "", pid: p.pid, cgroupPath: p.cgroup?.path)
     }
 
@@ -26,9 +27,13 @@ extension ProcessExecutor: JobExecutor {
         let exit = await waitForExit(pid: pid)
         let cgroup = self.cgroup(handle)
         let cpu = cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        // Read before the cgroups go: whether the kernel's OOM killer acted on its memory limit.
+        let oom = cgroup.flatMap { CgroupMemoryLimit.oomKillReason($0) }
         cgroup?.remove()
-        if let cgroup { CgroupFreezer.removeV1(cgroup) }
-        return JobEnd(exitCode: exit.exitCode, signal: exit.signal, cpuSeconds: cpu)
+        if let cgroup { CgroupFreezer.removeV1(cgroup); CgroupMemoryLimit.remove(cgroup) }
+        var end = JobEnd(exitCode: exit.exitCode, signal: exit.signal, cpuSeconds: cpu)
+        end.reason = oom
+        return end
     }
 
     public func cpuSeconds(_ handle: JobExecutorHandle) -> Double? {
@@ -77,6 +82,7 @@ extension ProcessExecutor: JobExecutor {
             let killed = cg.pids().count
             CgroupFreezer.thawIfFrozen(cg)
             cg.remove()
+            CgroupMemoryLimit.remove(cg)
             return .abandoned(killedProcesses: killed)
         }
         if let pid = handle.pid, kill(pid, 0) == 0 {

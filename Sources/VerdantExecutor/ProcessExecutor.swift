@@ -36,9 +36,12 @@ public struct LaunchRequest: Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var logPath: String
+    /// The job's declared memory (`--memory`, bytes), enforced in its cgroup (`CgroupMemoryLimit`); nil: none.
+    public var memoryMaxBytes: UInt64?
 
     public init(jobID: Int64, command: [String], workingDirectory: String, environment: [String],
-                uid: UInt32, gid: UInt32, logPath: String) {
+                uid: UInt32, gid: UInt32, logPath: String, memoryMaxBytes: UInt64? = nil) {
+        self.memoryMaxBytes = memoryMaxBytes
         self.jobID = jobID
         self.command = command
         self.workingDirectory = workingDirectory
@@ -101,6 +104,16 @@ public final class ProcessExecutor: Sendable {
 
         var cgroup: JobCgroup?
         if let layout { cgroup = try JobCgroup.create(layout: layout, name: "job-\(r.jobID)-\(instanceTag)") }
+        // --memory: memory.max (v2) in the job cgroup, or a v1 memory cgroup the child joins too.
+        var memoryProcs: String?
+        if let bytes = r.memoryMaxBytes, let cg = cgroup {
+            do {
+                memoryProcs = try CgroupMemoryLimit.apply(bytes, to: cg)
+            } catch {
+                cg.remove()
+                throw error
+            }
+        }
 
         let changeIDs = r.uid != geteuid() || r.gid != getegid()
         let groups = changeIDs ? Self.supplementaryGroups(uid: r.uid, gid: r.gid) : []
@@ -110,13 +123,14 @@ public final class ProcessExecutor: Sendable {
         let rc = withCStrings(r.command) { argv in
             withCStrings(r.environment) { envp in
                 groups.withUnsafeBufferPointer { g in
-                    verdant_spawn(exe, argv, envp, r.workingDirectory, cgroup?.procsFile,
+                    verdant_spawn(exe, argv, envp, r.workingDirectory, cgroup?.procsFile, memoryProcs,
                                   changeIDs ? 1 : 0, r.uid, r.gid, g.baseAddress, g.count, fd,
                                   &pid, &err, &stage)
                 }
             }
         }
         guard rc == 0 else {
+            if let cg = cgroup { CgroupMemoryLimit.remove(cg) }
             cgroup?.remove()
             throw ExecutorError.spawn(stage: Self.stageName(stage), errno: err, command: r.command.joined(separator: " "))
         }

@@ -250,6 +250,7 @@ public final class VerdantDatabase: Sendable {
         registerSlurmNodeEnergy(&m)
         registerJobMemory(&m)
         registerJobCheckpoint(&m)
+        registerMinimumSavingDecisions(&m)
         return m
     }
 

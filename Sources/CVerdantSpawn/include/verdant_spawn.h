@@ -18,7 +18,8 @@ enum verdant_spawn_stage {
 };
 
 /// Starts `path` with `argv` and `envp` in a new session, after (in the child, in this order)
-/// moving itself into the cgroup whose `cgroup.procs` file is `cgroup_procs` (skipped when NULL),
+/// moving itself into the cgroup whose `cgroup.procs` file is `cgroup_procs` (skipped when NULL)
+/// and into the one of `memory_procs` (a cgroup v1 memory hierarchy's job cgroup; skipped when NULL),
 /// dropping to `gid`/`groups`/`uid` when `change_ids` is non-zero, changing to `cwd`, pointing
 /// stdin at /dev/null and stdout and stderr at `log_fd`, and closing every other descriptor.
 ///
@@ -29,7 +30,7 @@ enum verdant_spawn_stage {
 /// Returns 0 and sets `*out_pid`, or -1 and sets `*out_errno` and `*out_stage`
 /// (an `enum verdant_spawn_stage`).
 int verdant_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                  const char *cgroup_procs, int change_ids, uid_t uid, gid_t gid,
+                  const char *cgroup_procs, const char *memory_procs, int change_ids, uid_t uid, gid_t gid,
                   const gid_t *groups, size_t ngroups, int log_fd,
                   pid_t *out_pid, int *out_errno, int *out_stage);
 
