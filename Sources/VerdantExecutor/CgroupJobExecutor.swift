@@ -25,14 +25,16 @@ extension ProcessExecutor: JobExecutor {
         guard let pid = handle.pid else { return JobEnd(exitCode: nil, signal: nil, cpuSeconds: nil) }
         let exit = await waitForExit(pid: pid)
         let cgroup = self.cgroup(handle)
-        let cpu = cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        let cpu = cgroup.flatMap(counterFiles.cpuSeconds) ?? exit.rusageCPUSeconds
+        if let cgroup { counterFiles.forget(cgroup) }
         cgroup?.remove()
         if let cgroup { CgroupFreezer.removeV1(cgroup) }
         return JobEnd(exitCode: exit.exitCode, signal: exit.signal, cpuSeconds: cpu)
     }
 
+    /// From the cgroup's accounting file, kept open between calls (`CgroupCounterFiles`).
     public func cpuSeconds(_ handle: JobExecutorHandle) -> Double? {
-        cgroup(handle)?.cpuSeconds()
+        cgroup(handle).flatMap(counterFiles.cpuSeconds)
     }
 
     /// SIGTERM or SIGKILL to every process in the job's cgroup and to the process group its main
