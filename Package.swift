@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CVerdantSensors"),
 
         // MARK: Adapters, one technology each
-        .target(name: "VerdantSensors", dependencies: ["VerdantCore", "CVerdantSensors"]),
+        .target(name: "VerdantSensors", dependencies: ["VerdantCore", "CVerdantSensors", "VerdantKernelFiles"]),
         .target(name: "VerdantKernelFiles"),
         .target(name: "VerdantStore", dependencies: [
             "VerdantCore", .product(name: "GRDB", package: "GRDB.swift"),

@@ -139,7 +139,7 @@ struct ForecastBench: AsyncParsableCommand {
         if let trace {
             grid = try ForecastTrace(path: trace, zone: zone).grid
         } else {
-            var rng = SplitMix64(seed: 42)
+            var rng = SeededGenerator(seed: 42)
             let start = ISO8601.parse("2023-01-01T00:00:00Z")!
             let values: [Double?] = (0..<(2 * 24 * 7 * 54)).map { i in
                 let day = 2 * Double.pi * Double(i % 48) / 48, week = 2 * Double.pi * Double(i % 336) / 336
@@ -194,20 +194,6 @@ struct ForecastBench: AsyncParsableCommand {
         let per = Date().timeIntervalSince(t2) / Double(max(1, repeats))
         print(String(format: "forecast 48 h (%d slots): %.3f ms per forecast (mean of %d; checksum %.1f)", horizon, per * 1000, repeats, sink / Double(max(1, repeats))))
     }
-}
-
-/// A small deterministic generator for the synthetic benchmark data (SplitMix64, Steele et al. 2014).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// `6h`, `0.5h`.

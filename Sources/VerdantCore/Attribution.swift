@@ -64,7 +64,9 @@ public struct EnergySplit: Sendable, Hashable {
 /// by the ratio of a workload's CPU time to the node's). Job CPU time comes from its cgroup, node busy
 /// time from `/proc/stat`. Their resolutions differ (ns vs 10 ms ticks), so the denominator is
 /// max(node busy, Σ jobs): no job is ever charged more than the node's dynamic energy, and
-/// jobs + system + idle = node exactly.
+/// jobs + system + idle = node exactly. For an estimated interval the same floor enters the estimate
+/// itself (`NodeEnergyAccounting.interval(…jobsCPUSeconds:)`), so a job with CPU time always has
+/// dynamic energy to share even when `/proc/stat` saw no busy tick.
 public enum Attribution {
     /// The job's share of the node's busy CPU time between two readings, in [0, 1].
     public static func cpuShare(jobCPUSeconds: Double, nodeBusyCPUSeconds: Double) -> Double {
@@ -109,15 +111,18 @@ public enum Attribution {
     public static func interval(from old: JobReading, to new: JobReading, model: CPUPowerModel,
                                 series: IntensitySeries, profile: NodeProfile = NodeProfile(),
                                 learned: CPUPowerModel? = nil) -> JobEnergyInterval {
-        let (nodeEnergy, source) = NodeEnergyAccounting.energy(from: old.node, to: new.node, model: model, profile: profile, learned: learned)
         let jobCPU = max(0, new.jobCPUSeconds - old.jobCPUSeconds)
-        let nodeBusy = new.node.cpu.busySeconds - old.node.cpu.busySeconds
+        // The job's cgroup CPU time is a floor on the node's busy time (ns vs 10 ms ticks), so a job
+        // shorter than a tick still gets a share of the dynamic energy (`NodeEnergyAccounting`).
+        let node = NodeEnergyAccounting.interval(from: old.node, to: new.node, model: model, profile: profile,
+                                                 learned: learned, jobsCPUSeconds: jobCPU)
+        let source = node.source
         let energy: EnergyJoules
         if source == .unavailable {
             energy = .zero
         } else {
-            let s = split(node: nodeEnergy, elapsedSeconds: new.node.seconds(since: old.node), idlePower: CPUPowerModel.attributionIdlePower(source: source, learned: learned, model: model),
-                          jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: nodeBusy)
+            let s = split(node: node.energy ?? .zero, elapsedSeconds: node.seconds, idlePower: CPUPowerModel.attributionIdlePower(source: source, learned: learned, model: model),
+                          jobCPUSeconds: [0: jobCPU], nodeBusyCPUSeconds: node.busyCPUSeconds)
             energy = s.jobs[0] ?? .zero
         }
         return JobEnergyInterval(start: old.time, end: new.time, energy: energy, source: source,

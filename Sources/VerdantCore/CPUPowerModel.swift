@@ -155,7 +155,10 @@ public struct NodeReading: Sendable {
 public struct NodeInterval: Sendable {
     /// Seconds between the readings (monotonic clock).
     public let seconds: Double
-    /// Busy fraction of all CPUs over the interval, 0…1.
+    /// Busy CPU-seconds of the node over the interval: `/proc/stat`'s busy time, raised to the jobs'
+    /// cgroup CPU time when that is larger (`NodeEnergyAccounting.interval(…jobsCPUSeconds:)`).
+    public let busyCPUSeconds: Double
+    /// Busy fraction of all CPUs over the interval, 0…1 (from `busyCPUSeconds`).
     public let utilisation: Double
     /// Mean f / f_max over the interval, or `nil`.
     public let frequencyRatio: Double?
@@ -177,15 +180,26 @@ public struct NodeInterval: Sendable {
 ///   this host (`learned`), else `unavailable` (a TDP guess is not mixed into a measured host's data);
 /// - the node has no counters: estimated with `learned` when a model was learned here earlier (e.g.
 ///   before the daemon lost the right to read them), else with `model` (the TDP curve).
+///
+/// The node's busy CPU time over the interval is max(`/proc/stat` busy, Σ jobs' cgroup CPU time):
+/// `/proc/stat` counts whole ticks (USER_HZ, 10 ms; proc(5)) while the cgroup counters have ns
+/// (v1 `cpuacct.usage`) or µs (v2 `usage_usec`) resolution, so a job of a few ms of CPU can fall
+/// between two busy ticks. Without this floor the estimate saw u = 0, charged the interval as pure
+/// idle, and a job with CPU time got 0 J. The CPUs the jobs used were busy at least that long, so the
+/// floor never overstates the node's work; on measured intervals it only affects the utilisation fed
+/// to the learned model, not the energy.
 public enum NodeEnergyAccounting {
     /// - Parameters:
     ///   - model: the estimate for a node without counters (TDP curve or configured).
     ///   - profile: the vendor (for `HostEnergyRule`'s per-die rule) and zone power bounds.
     ///   - learned: the model fitted on this host's counters (`OnlinePowerModel`), if any.
+    ///   - jobsCPUSeconds: CPU-seconds of the jobs' cgroups within the same interval (0 when none);
+    ///     the node's busy time is at least this (see the type's note).
     public static func interval(from old: NodeReading, to new: NodeReading, model: CPUPowerModel,
-                                profile: NodeProfile = NodeProfile(), learned: CPUPowerModel? = nil) -> NodeInterval {
+                                profile: NodeProfile = NodeProfile(), learned: CPUPowerModel? = nil,
+                                jobsCPUSeconds: Double = 0) -> NodeInterval {
         let dt = new.seconds(since: old)
-        let busy = new.cpu.busySeconds - old.cpu.busySeconds
+        let busy = max(new.cpu.busySeconds - old.cpu.busySeconds, jobsCPUSeconds, 0)
         let u = dt > 0 ? min(max(busy / (dt * Double(max(new.cpu.cpuCount, 1))), 0), 1) : 0
         let q = new.frequencyRatio(since: old)
         if !new.zones.isEmpty && !old.zones.isEmpty {
@@ -193,22 +207,23 @@ public enum NodeEnergyAccounting {
                                                          maximumPower: profile.zoneMaximumPower)
             let host = HostEnergyRule.hostEnergy(zones, cpuVendorIsAMD: profile.cpuVendorIsAMD)
             let e = host.cpuTotal
-            return NodeInterval(seconds: dt, utilisation: u, frequencyRatio: q, zones: zones, host: host,
+            return NodeInterval(seconds: dt, busyCPUSeconds: busy, utilisation: u, frequencyRatio: q, zones: zones, host: host,
                                 energy: e, source: e == nil ? .unavailable : .measured)
         }
         let hasCounters = !new.zones.isEmpty || !old.zones.isEmpty || new.countersUnreadable || old.countersUnreadable
         guard let m = learned ?? (hasCounters ? nil : model) else {
-            return NodeInterval(seconds: dt, utilisation: u, frequencyRatio: q, zones: [], host: nil, energy: nil, source: .unavailable)
+            return NodeInterval(seconds: dt, busyCPUSeconds: busy, utilisation: u, frequencyRatio: q, zones: [], host: nil, energy: nil, source: .unavailable)
         }
         let e = m.energy(elapsedSeconds: dt, busyCPUSeconds: busy, cpuCount: new.cpu.cpuCount, frequencyRatio: q)
-        return NodeInterval(seconds: dt, utilisation: u, frequencyRatio: q, zones: [], host: nil, energy: e, source: .estimated)
+        return NodeInterval(seconds: dt, busyCPUSeconds: busy, utilisation: u, frequencyRatio: q, zones: [], host: nil, energy: e, source: .estimated)
     }
 
     /// `interval(from:to:model:profile:)`'s energy and source; `.unavailable` comes with 0 J that must
     /// not be shown as a value.
     public static func energy(from old: NodeReading, to new: NodeReading, model: CPUPowerModel,
-                              profile: NodeProfile = NodeProfile(), learned: CPUPowerModel? = nil) -> (energy: EnergyJoules, source: EnergySource) {
-        let i = interval(from: old, to: new, model: model, profile: profile, learned: learned)
+                              profile: NodeProfile = NodeProfile(), learned: CPUPowerModel? = nil,
+                              jobsCPUSeconds: Double = 0) -> (energy: EnergyJoules, source: EnergySource) {
+        let i = interval(from: old, to: new, model: model, profile: profile, learned: learned, jobsCPUSeconds: jobsCPUSeconds)
         return (i.energy ?? .zero, i.source)
     }
 }

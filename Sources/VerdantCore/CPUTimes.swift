@@ -22,8 +22,18 @@ public struct CPUTimes: Hashable, Sendable {
     public static func parse(procStat text: String, ticksPerSecond: Double) throws -> CPUTimes {
         var aggregate: [Double]?
         var count = 0
-        for line in text.split(separator: "\n") {
-            guard line.hasPrefix("cpu") else { continue }
+        // Line by line, stopping after the `cpu` lines (they come first; the `intr` line after them
+        // is kilobytes long and was split for nothing at every sampler tick).
+        let utf8 = text.utf8
+        var lineStart = utf8.startIndex
+        while lineStart < utf8.endIndex {
+            let lineEnd = utf8[lineStart...].firstIndex(of: 0x0A) ?? utf8.endIndex
+            let line = text[lineStart..<lineEnd]
+            lineStart = lineEnd < utf8.endIndex ? utf8.index(after: lineEnd) : lineEnd
+            guard line.hasPrefix("cpu") else {
+                if aggregate != nil { break }
+                continue
+            }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields[0] == "cpu" {
                 aggregate = fields.dropFirst().compactMap { Double($0) }

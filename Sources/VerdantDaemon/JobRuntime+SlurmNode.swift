@@ -30,19 +30,37 @@ extension JobRuntime {
     /// - Parameters:
     ///   - node: the node's interval since `previous` (nil on the first tick).
     ///   - start: daemon time of the previous reading; `time`: of this one.
-    func chargeSlurmNodeJobs(node: NodeInterval?, nodeBusyCPUSeconds: Double, start: Date?, time: Date, monotonicNanos: UInt64) {
-        guard let root = parts.slurmCgroupRoot else { return }
+    /// The Slurm jobs' cgroups and CPU time now; read before the node's interval is computed, since
+    /// their CPU time is a floor on the node's busy time (`NodeEnergyAccounting`).
+    func scanSlurmNodeJobs() -> [Int64: (cpu: Double, cgroup: SlurmJobCgroup)] {
+        guard let root = parts.slurmCgroupRoot else { return [:] }
         let found = SlurmCgroupScanner.scan(root: root)
         var now: [Int64: (cpu: Double, cgroup: SlurmJobCgroup)] = [:]
         for (id, c) in found {
             if let cpu = SlurmCgroupScanner.cpuSeconds(c) { now[id] = (cpu, c) }
         }
+        return now
+    }
+
+    /// Σ CPU-seconds since the previous tick of the Slurm jobs seen at both ticks in the same cgroup.
+    func slurmDeltasTotal(_ now: [Int64: (cpu: Double, cgroup: SlurmJobCgroup)]) -> Double {
+        slurmDeltas(now).values.reduce(0, +)
+    }
+
+    private func slurmDeltas(_ now: [Int64: (cpu: Double, cgroup: SlurmJobCgroup)]) -> [Int64: Double] {
         var deltas: [Int64: Double] = [:]
         for (id, n) in now {
             if let before = slurmNode.lastCPU[id], before.cgroup.path == n.cgroup.path {
                 deltas[id] = max(0, n.cpu - before.cpu)
             }
         }
+        return deltas
+    }
+
+    func chargeSlurmNodeJobs(_ now: [Int64: (cpu: Double, cgroup: SlurmJobCgroup)], node: NodeInterval?, nodeBusyCPUSeconds: Double,
+                             start: Date?, time: Date, monotonicNanos: UInt64) {
+        guard parts.slurmCgroupRoot != nil else { return }
+        let deltas = slurmDeltas(now)
         slurmNode.lastCPU = now
         if let node, let start, !deltas.isEmpty {
             let energy = node.energy ?? .zero

@@ -271,13 +271,20 @@ public actor JobRuntime: VerdantAPIHandler {
         }
         let time = parts.clock.time(atMonotonicNanos: reading.monotonicNanos)
         let previous = lastReading
+        // The jobs' CPU time is read first: it is a floor on the node's busy time over the tick
+        // (cgroup counters have ns resolution, /proc/stat 10 ms ticks), so a job of a few ms of CPU
+        // still gets a share of an estimated interval's dynamic energy (`NodeEnergyAccounting`).
+        let jobsCPU = readRunningJobsCPU(previous: previous)
+        let slurmCPU = parts.slurmCgroupRoot != nil ? scanSlurmNodeJobs() : nil
+        let floorCPU = max(jobsCPU.aligned.values.reduce(0, +), slurmCPU.map(slurmDeltasTotal) ?? 0)
         // The node's interval (zone arithmetic and host total) is computed once per tick and shared
         // by the stored samples, the power model and the jobs' charges.
         var node: NodeInterval?
         if let prev = previous {
             let prevTime = parts.clock.time(atMonotonicNanos: prev.monotonicNanos)
             let interval = NodeEnergyAccounting.interval(from: prev, to: reading, model: parts.model,
-                                                         profile: parts.sensor.profile, learned: learner.model)
+                                                         profile: parts.sensor.profile, learned: learner.model,
+                                                         jobsCPUSeconds: floorCPU)
             node = interval
             let new = samples(interval, from: prev, at: prevTime, to: reading, at: time)
             for s in new {
@@ -287,9 +294,9 @@ public actor JobRuntime: VerdantAPIHandler {
             learn(from: interval, at: time)
         }
         lastReading = reading
-        chargeRunningJobs(reading: reading, at: time, previous: previous, node: node)
-        if parts.slurmCgroupRoot != nil {
-            chargeSlurmNodeJobs(node: node, nodeBusyCPUSeconds: previous.map { reading.cpu.busySeconds - $0.cpu.busySeconds } ?? 0,
+        chargeRunningJobs(reading: reading, at: time, previous: previous, node: node, cpu: jobsCPU)
+        if let slurmCPU {
+            chargeSlurmNodeJobs(slurmCPU, node: node, nodeBusyCPUSeconds: node?.busyCPUSeconds ?? 0,
                                 start: previous.map { parts.clock.time(atMonotonicNanos: $0.monotonicNanos) }, time: time,
                                 monotonicNanos: reading.monotonicNanos)
         }
@@ -315,9 +322,10 @@ public actor JobRuntime: VerdantAPIHandler {
     /// the previous tick share that interval's node energy in one `Attribution.split`, so jobs + system
     /// + idle = node (checked here, within 0.5 %); a job that started since the tick gets its own
     /// partial interval.
-    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?) {
-        guard !running.isEmpty else { return }
-        rebaseLastReadings()
+    /// Each running job's cgroup CPU time now (`now`), and the CPU-seconds since the previous tick of
+    /// the jobs whose last reading is that tick (`aligned`).
+    private func readRunningJobsCPU(previous: NodeReading?) -> (now: [Int64: Double], aligned: [Int64: Double]) {
+        guard !running.isEmpty else { return ([:], [:]) }
         var cpuNow: [Int64: Double] = [:]
         for (id, r) in running {
             if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
@@ -328,12 +336,20 @@ public actor JobRuntime: VerdantAPIHandler {
                 if let cpu = cpuNow[id] { aligned[id] = max(0, cpu - r.last.jobCPUSeconds) }
             }
         }
+        return (cpuNow, aligned)
+    }
+
+    private func chargeRunningJobs(reading: NodeReading, at time: Date, previous: NodeReading?, node: NodeInterval?,
+                                   cpu: (now: [Int64: Double], aligned: [Int64: Double])) {
+        guard !running.isEmpty else { return }
+        rebaseLastReadings()
+        let cpuNow = cpu.now, aligned = cpu.aligned
         var shared: [Int64: JobEnergyInterval] = [:]
         if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
             let energy = node.energy ?? .zero
             let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
                                           idlePower: CPUPowerModel.attributionIdlePower(source: node.source, learned: learner.model, model: parts.model),
-                                          jobCPUSeconds: aligned, nodeBusyCPUSeconds: reading.cpu.busySeconds - previous.cpu.busySeconds)
+                                          jobCPUSeconds: aligned, nodeBusyCPUSeconds: node.busyCPUSeconds)
             if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
                 log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])
             }
@@ -367,18 +383,27 @@ public actor JobRuntime: VerdantAPIHandler {
     /// Re-expresses each running job's last reading time in the wall clock's current frame (from its
     /// monotonic instant), so that an interval spans exactly its monotonic duration even when the
     /// wall clock stepped since the last tick: never a negative or hour-long interval (issue 10).
+    ///
+    /// Only a real step moves a reading (more than `rebaseToleranceSeconds`): recomputing a past
+    /// instant reads the two clocks again, so it differs from the stored time by a few µs every tick,
+    /// and rewriting every job's entry each tick (iterating `running` while assigning into it copied the
+    /// whole dictionary) cost about 7 % of the sampler's CPU (docs/performance.md).
     private func rebaseLastReadings() {
-        for (id, r) in running {
-            let t = parts.clock.time(atMonotonicNanos: r.last.node.monotonicNanos)
-            guard t != r.last.time else { continue }
-            var moved = r
-            moved.last = JobReading(node: r.last.node, time: t, jobCPUSeconds: r.last.jobCPUSeconds)
-            running[id] = moved
+        for id in Array(running.keys) {
+            guard let last = running[id]?.last else { continue }
+            let t = parts.clock.time(atMonotonicNanos: last.node.monotonicNanos)
+            guard abs(t.timeIntervalSince(last.time)) > Self.rebaseToleranceSeconds else { continue }
+            running[id]?.last = JobReading(node: last.node, time: t, jobCPUSeconds: last.jobCPUSeconds)
         }
     }
 
+    /// A wall-clock step smaller than this (s) is left alone by `rebaseLastReadings`: 1 ms, far above
+    /// the jitter of reading the wall and monotonic clocks one after the other (µs) and far below
+    /// anything that changes an interval's energy or intensity.
+    static let rebaseToleranceSeconds = 0.001
+
     private func samples(_ node: NodeInterval, from old: NodeReading, at t0: Date, to new: NodeReading, at t1: Date) -> [EnergySampleRecord] {
-        let busy = new.cpu.busySeconds - old.cpu.busySeconds
+        let busy = node.busyCPUSeconds
         if node.zones.isEmpty {
             let name = node.source == .estimated ? (learner.model ?? parts.model).name : "counters unreadable"
             return [EnergySampleRecord(zone: "cpu-estimate", zoneName: name, source: node.source,
@@ -401,7 +426,8 @@ public actor JobRuntime: VerdantAPIHandler {
             meta["replay.source"] = parts.intensitySource
         }
         do {
-            try parts.database.append(samples: pendingSamples, intervals: pendingIntervals, meta: meta)
+            // One row per job (and source) per flush, not per tick (`JobIntervalRecord.coalesced`).
+            try parts.database.append(samples: pendingSamples, intervals: JobIntervalRecord.coalesced(pendingIntervals), meta: meta)
             pendingSamples.removeAll(keepingCapacity: true)
             pendingIntervals.removeAll(keepingCapacity: true)
             lastFlushNanos = now
@@ -631,7 +657,7 @@ public actor JobRuntime: VerdantAPIHandler {
         pendingIntervals.removeAll { $0.jobID == id }
         let last = r.totals.last.map { [JobIntervalRecord(jobID: id, interval: $0)] } ?? []
         do {
-            try parts.database.finish(job, intervals: unflushed + last)
+            try parts.database.finish(job, intervals: JobIntervalRecord.coalesced(unflushed + last))
         } catch {
             log.error("recording a finished job failed", metadata: ["job.id": "\(id)", "error": "\(error)"])
         }

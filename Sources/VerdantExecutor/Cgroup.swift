@@ -83,6 +83,14 @@ public struct JobCgroup: Sendable, Hashable {
         }
     }
 
+    /// The CPU accounting file: v1 `cpuacct.usage` (ns), v2 `cpu.stat` (`usage_usec`).
+    public var cpuAccountingFile: String {
+        switch layout {
+        case .v1: return path + "/cpuacct.usage"
+        case .v2: return path + "/cpu.stat"
+        }
+    }
+
     /// CPU-seconds used by every process that ever ran in the cgroup.
     /// - Returns: `nil` when the accounting file cannot be read (no data, never 0).
     public func cpuSeconds() -> Double? {

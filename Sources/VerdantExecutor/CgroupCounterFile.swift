@@ -8,36 +8,42 @@ import Glibc
 enum CgroupCounterFile {
     /// `cpuacct.usage` as nanoseconds, or `nil` when it cannot be read or is not a number.
     static func readUnsigned(_ path: String) -> UInt64? {
-        withContents(path) { bytes in
-            var value: UInt64 = 0
-            var digits = 0
-            for b in bytes {
-                if b >= 0x30 && b <= 0x39 {
-                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                    let (s, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
-                    if o1 || o2 { return nil }
-                    value = s
-                    digits += 1
-                } else if b == 0x0A || b == 0x20 {
-                    if digits > 0 { break }
-                } else {
-                    return nil
-                }
-            }
-            return digits > 0 ? value : nil
-        } ?? nil
+        withContents(path, parseUnsigned) ?? nil
     }
 
     /// The value of `key` in a flat-keyed file such as `cpu.stat` (`usage_usec 8210530646`), or `nil`.
     static func readKeyed(_ path: String, key: String) -> UInt64? {
-        withContents(path) { bytes -> UInt64? in
-            let text = String(decoding: bytes, as: UTF8.self)
-            let prefix = key + " "
-            for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
-                return UInt64(line.dropFirst(prefix.count))
+        withContents(path) { parseKeyed($0, key: key) } ?? nil
+    }
+
+    /// A decimal number (`cpuacct.usage`'s text), or `nil` when it is not one.
+    static func parseUnsigned(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        var value: UInt64 = 0
+        var digits = 0
+        for b in bytes {
+            if b >= 0x30 && b <= 0x39 {
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
+                if o1 || o2 { return nil }
+                value = s
+                digits += 1
+            } else if b == 0x0A || b == 0x20 {
+                if digits > 0 { break }
+            } else {
+                return nil
             }
-            return nil
-        } ?? nil
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// The value of `key` in flat-keyed text (`usage_usec 8210530646`), or `nil`.
+    static func parseKeyed(_ bytes: UnsafeRawBufferPointer, key: String) -> UInt64? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let prefix = key + " "
+        for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
+            return UInt64(line.dropFirst(prefix.count))
+        }
+        return nil
     }
 
     /// Calls `body` with the file's bytes (at most 4 KiB: both files are far smaller), or returns `nil`

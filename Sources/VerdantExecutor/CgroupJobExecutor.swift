@@ -26,7 +26,8 @@ extension ProcessExecutor: JobExecutor {
         guard let pid = handle.pid else { return JobEnd(exitCode: nil, signal: nil, cpuSeconds: nil) }
         let exit = await waitForExit(pid: pid)
         let cgroup = self.cgroup(handle)
-        let cpu = cgroup?.cpuSeconds() ?? exit.rusageCPUSeconds
+        let cpu = cgroup.flatMap(counterFiles.cpuSeconds) ?? exit.rusageCPUSeconds
+        if let cgroup { counterFiles.forget(cgroup) }
         // Read before the cgroups go: whether the kernel's OOM killer acted on its memory limit.
         let oom = cgroup.flatMap { CgroupMemoryLimit.oomKillReason($0) }
         cgroup?.remove()
@@ -36,8 +37,9 @@ extension ProcessExecutor: JobExecutor {
         return end
     }
 
+    /// From the cgroup's accounting file, kept open between calls (`CgroupCounterFiles`).
     public func cpuSeconds(_ handle: JobExecutorHandle) -> Double? {
-        cgroup(handle)?.cpuSeconds()
+        cgroup(handle).flatMap(counterFiles.cpuSeconds)
     }
 
     /// SIGTERM or SIGKILL to every process in the job's cgroup and to the process group its main

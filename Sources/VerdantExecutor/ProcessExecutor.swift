@@ -76,6 +76,8 @@ public final class ProcessExecutor: Sendable {
     /// Distinguishes this daemon's job cgroups from another daemon's on the same machine
     /// (`job-<id>-<instance hash>`).
     public let instanceTag: String
+    /// Each running job's CPU accounting file, kept open between sampler ticks.
+    let counterFiles = CgroupCounterFiles()
 
     /// - Parameters:
     ///   - layout: where job cgroups go.

@@ -1,5 +1,6 @@
 import Foundation
 import VerdantCore
+import VerdantKernelFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,20 +12,29 @@ public struct ProcStatReader: Sendable {
     /// USER_HZ, from `sysconf(_SC_CLK_TCK)`.
     public let ticksPerSecond: Double
 
+    /// `/proc/stat`, opened once and re-read with `pread` at every tick (`KeptOpenFile`).
+    private let stat: KeptOpenFile
+
     public init(procRoot: String = "/proc") {
         self.procRoot = procRoot
         self.ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        stat = KeptOpenFile(path: procRoot + "/stat")
     }
 
     /// Node CPU time now.
     /// - Throws: `SensorError` when `/proc/stat` cannot be read or parsed.
     public func read() throws -> CPUTimes {
-        let path = procRoot + "/stat"
-        let text = try SysfsFile.read(path)
-        do {
-            return try CPUTimes.parse(procStat: text, ticksPerSecond: ticksPerSecond)
-        } catch {
-            throw SensorError(path: path, errno: 0, message: "\(error)")
+        let ticks = ticksPerSecond
+        let parsed = stat.withContents { bytes -> Result<CPUTimes, Error> in
+            Result { try CPUTimes.parse(procStat: String(decoding: bytes, as: UTF8.self), ticksPerSecond: ticks) }
+        }
+        switch parsed {
+        case .failure(let e):
+            throw SensorError(path: e.path, errno: e.errno, message: String(cString: strerror(e.errno)))
+        case .success(.failure(let e)):
+            throw SensorError(path: stat.path, errno: 0, message: "\(e)")
+        case .success(.success(let times)):
+            return times
         }
     }
 

@@ -21,8 +21,8 @@ let carbonFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
     @Test func recoversKnownCoefficientsExactly() throws {
         // y = 3 + 2·x1 − 0.5·x2 + 4·x3, no noise, 200 rows of a deterministic, non-collinear design.
-        var rng = SplitMixForTests(seed: 7)
-        let rows: [[Double]] = (0..<200).map { _ in [rng.unit() * 10, rng.unit() * 100 - 50, rng.unit()] }
+        var rng = SeededGenerator(seed: 7)
+        let rows: [[Double]] = (0..<200).map { _ in [rng.nextUnit() * 10, rng.nextUnit() * 100 - 50, rng.nextUnit()] }
         let y = rows.map { 3 + 2 * $0[0] - 0.5 * $0[1] + 4 * $0[2] }
         let fit = try RidgeRegression.fit(rows: rows, targets: y, lambda: 0)
         #expect(abs(fit.intercept - 3) < 1e-9)
@@ -74,11 +74,11 @@ final class RecordingForecaster: IntensityForecaster {
 @Suite struct ForecastBacktestTests {
     /// 12 weeks of hourly data with daily and weekly cycles and deterministic noise.
     func series(weeks: Int = 12) -> [Double?] {
-        var rng = SplitMixForTests(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         return (0..<(weeks * 168)).map { (i: Int) -> Double? in
             let day: Double = 80 * sin(2 * Double.pi * Double(i % 24) / 24)
             let week: Double = 30 * cos(2 * Double.pi * Double(i % 168) / 168)
-            return 300 + day + week + 20 * (rng.unit() - 0.5)
+            return 300 + day + week + 20 * (rng.nextUnit() - 0.5)
         }
     }
 
@@ -190,19 +190,6 @@ final class RecordingForecaster: IntensityForecaster {
         let back = try JSONDecoder().decode(TrainedIntensityModel.self, from: JSONEncoder().encode(m))
         #expect(back.forecast(history: v[...], origin: origin, horizonSlots: 48) == m.forecast(history: v[...], origin: origin, horizonSlots: 48))
         #expect(m.featureNames.count == m.steps[0].coefficients.count)
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014) for deterministic test data.
-struct SplitMixForTests {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
     }
 }
 

@@ -16,22 +16,10 @@ import VerdantCore
                                                  IntensityPoint(time: Date(timeIntervalSince1970: 2_000_000_000), intensity: IntensityGramsPerKWh(500))],
                                         fallback: IntensityGramsPerKWh(480))
 
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Builds the database: 300 jobs through `insert` and `finish` (the daemon's calls).
     static func database(_ dir: String) throws -> VerdantDatabase {
         let db = try VerdantDatabase(path: dir + "/verdant.sqlite")
-        var rng = SplitMix(state: 8)
+        var rng = SeededGenerator(seed: 8)
         let states: [JobState] = [.succeeded, .succeeded, .failed, .cancelled, .lost, .queued, .running]
         let uids: [UInt32] = [0, 65534, 4242]
         for k in 0..<300 {
@@ -155,7 +143,7 @@ import VerdantCore
     /// The millisecond arithmetic equals GRDB's own decoding (a `Calendar`) of the stored text, for
     /// random instants of 1970…2100, and hands the instants near 2001-01-01 back to GRDB.
     @Test func millisecondDatesEqualGRDBsDecoding() throws {
-        var rng = SplitMix(state: 2001)
+        var rng = SeededGenerator(seed: 2001)
         var checked = 0
         for k in 0..<20_000 {
             let ms = k < 200 ? 978_307_200_000 + Int64(k - 100) * 3_600_007 : Int64.random(in: 0...4_102_444_800_000, using: &rng)
