@@ -45,11 +45,14 @@ public struct DaemonClient: Sendable {
         return try await send("GET", comps.string ?? APIRoutes.report)
     }
 
-    func send<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
+    /// The HTTP request `method uri` on the daemon's Unix socket, with `body` as JSON when given.
+    /// - Throws: `ClientError` (no status) when no socket exists at `socketPath` (the message says how
+    ///   to start verdantd) or the socket path makes no URL.
+    func request(_ method: String, uri: String, body: Data?) throws -> HTTPClientRequest {
         guard FileManager.default.fileExists(atPath: socketPath) else {
             throw ClientError(message: "verdantd is not running: no socket at \(socketPath). Start it (verdantd --state-dir DIR) or point --state-dir / VERDANT_STATE_DIR at its state folder", status: nil)
         }
-        guard let url = URL(httpURLWithSocketPath: socketPath, uri: path) else {
+        guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
             throw ClientError(message: "invalid socket path \(socketPath)", status: nil)
         }
         var request = HTTPClientRequest(url: url.absoluteString)
@@ -58,6 +61,11 @@ public struct DaemonClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
+        return request
+    }
+
+    func send<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
+        let request = try request(method, uri: path, body: body)
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {

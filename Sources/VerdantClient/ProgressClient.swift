@@ -42,21 +42,10 @@ extension DaemonClient {
     /// status. A plain (non-stream) error answer throws as `send` does.
     func sendWithProgress<T: Codable & Sendable>(_ method: String, _ path: String, query: [URLQueryItem], body: Data?,
                                                  progress: @escaping ProgressSink) async throws -> T {
-        guard FileManager.default.fileExists(atPath: socketPath) else {
-            throw ClientError(message: "verdantd is not running: no socket at \(socketPath). Start it (verdantd --state-dir DIR) or point --state-dir / VERDANT_STATE_DIR at its state folder", status: nil)
-        }
         var comps = URLComponents()
         comps.path = path
         comps.queryItems = query + [URLQueryItem(name: APIRoutes.progressQuery, value: "1")]
-        guard let url = URL(httpURLWithSocketPath: socketPath, uri: comps.string ?? path) else {
-            throw ClientError(message: "invalid socket path \(socketPath)", status: nil)
-        }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .init(rawValue: method)
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
+        let request = try request(method, uri: comps.string ?? path, body: body)
         let response: HTTPClientResponse
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(Self.progressTimeoutSeconds))
