@@ -22,8 +22,11 @@ extension APIRoutes {
 
 /// How far a long request is: `done` of `total` items called `label` (`slots written`, `report steps`).
 public struct ProgressEvent: Codable, Sendable, Hashable {
+    /// What is counted, as the progress line shows it (`slots written`, `report steps`, `training fits`).
     public var label: String
+    /// Items finished so far, 0…`total`.
     public var done: Int
+    /// Items in all; known before the first event.
     public var total: Int
 
     /// - Parameters: see the properties.
@@ -39,8 +42,11 @@ public typealias ProgressSink = @Sendable (ProgressEvent) -> Void
 
 /// One line of a progress stream: exactly one of `progress`, `result` or `error` (with `status`).
 public struct ProgressStreamLine<Result: Codable & Sendable>: Codable, Sendable {
+    /// A progress update (any number of these come first).
     public var progress: ProgressEvent?
+    /// The body the plain request would have answered with (last line on success).
     public var result: Result?
+    /// The plain request's error message (last line on failure; says what to do).
     public var error: String?
     /// The HTTP status the plain route would have answered the error with.
     public var status: Int?

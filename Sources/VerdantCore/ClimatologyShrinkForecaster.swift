@@ -24,6 +24,7 @@ public final class ClimatologyShrinkForecaster: IntensityForecaster {
     /// e-folding horizon of the base forecast's weight, hours.
     public var decayHours: Double
 
+    /// The base forecaster's name with `+weekly-climatology` (shown by `simulate` as the forecast used).
     public var name: String { "\(base.name)+weekly-climatology" }
 
     /// - Parameters: the base forecaster, weeks in the climatology (default 8), e-folding horizon of
@@ -34,6 +35,9 @@ public final class ClimatologyShrinkForecaster: IntensityForecaster {
         self.decayHours = max(1e-9, decayHours)
     }
 
+    /// The base forecast with each point (and its interval) blended with the weekly climatology: the
+    /// base keeps weight exp(−h / `decayHours`), h the step's horizon in hours, the climatology the
+    /// rest; reads only `history` (the slots before `origin`).
     public func forecast(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int) -> [IntensityForecastPoint] {
         var points = base.forecast(history: history, origin: origin, slotSeconds: slotSeconds, horizonSlots: horizonSlots)
         let climatology = Self.weeklyClimatology(history: history, slotSeconds: slotSeconds, horizonSlots: points.count,

@@ -18,6 +18,7 @@ public final class KeptOpenFile: Sendable {
     public let path: String
     private let fd = Mutex<Int32>(-1)
 
+    /// Opens nothing yet: the first `withContents` opens `path`.
     public init(path: String) { self.path = path }
 
     deinit {
@@ -85,6 +86,7 @@ public final class KeptOpenFile: Sendable {
 
 /// A kept-open file could not be read.
 public struct KeptOpenFileError: Error, Sendable, CustomStringConvertible {
+    /// The file that could not be read.
     public let path: String
     /// The errno of the failed `open` or `pread`.
     public let errno: Int32
