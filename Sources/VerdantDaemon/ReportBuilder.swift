@@ -133,9 +133,12 @@ public enum ReportBuilder {
         zone == "cpu-estimate" || zone.split(separator: ":").count <= 2
     }
 
-    /// The bucket length of a timeline: the first of 1 min … 1 week giving at most 400 buckets.
+    /// The bucket length of a timeline: the first of 1 s … 1 week giving at most 400 buckets, so
+    /// that even the first minutes of a daemon's history give a chart of several buckets (raw ticks
+    /// are kept at the sampling interval; older spans are read from minute and hour rollups, which are
+    /// spread over the buckets they overlap).
     static func bucketSeconds(span: Double) -> Double {
-        let choices: [Double] = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400]
+        let choices: [Double] = [1, 10, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400]
         for b in choices where span / b <= 400 { return b }
         return 7 * 86400
     }
