@@ -153,7 +153,7 @@ public struct IntensityImportResult: Codable, Sendable, Hashable {
 public struct IntensitySourceView: Codable, Sendable, Hashable {
     /// Position in the chain, 1-based.
     public var position: Int
-    /// `electricitymaps`, …, `cache`, `forecaster` (not yet available), `static`, or `trace:<file>`.
+    /// `electricitymaps`, …, `cache`, `forecaster` (the learned model's planning forecast), `static`, or `trace:<file>`.
     public var name: String
     /// `average` or `marginal`.
     public var kind: String

@@ -212,6 +212,8 @@ public enum Daemon {
         }
         let clock = DaemonClock(replay: replay)
         let forecasts = IntensityForecastManager(database: db, clock: clock, zone: zone, retrainSeconds: c.forecastRetrainSeconds, logger: logger)
+        // The chain's third link: the learned model's planning forecast (docs/scheduling.md, "In the daemon").
+        await chain?.useForecastManager(forecasts)
         let runtime = JobRuntime(parts: .init(
             database: db, sensor: sensor, model: model, executor: executor,
             clock: clock, series: series, intensitySource: intensitySource,

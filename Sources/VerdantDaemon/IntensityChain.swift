@@ -41,8 +41,8 @@ enum Credentials {
     }
 }
 
-/// The provider chain: provider → cache (SQLite, younger than the TTL) → own forecaster (seam, a later
-/// issue) → static. Fetches on a schedule with capped exponential backoff and jitter, stores every
+/// The provider chain: provider → cache (SQLite, younger than the TTL) → own forecaster (the planning
+/// forecast of the learned model, `IntensityForecastManager.planningSlots`) → static. Fetches on a schedule with capped exponential backoff and jitter, stores every
 /// fetched slot, and says which link the plans use.
 public actor IntensityChain {
     struct Link {
@@ -70,8 +70,14 @@ public actor IntensityChain {
     /// When `current` must be recomputed even without a fetch (a cache reaching its TTL); `nil` = not before the next fetch.
     private var recomputeAt: Date? = .distantPast
 
-    /// Seam for the own forecaster (a later issue): given the zone and now, slots of one kind, or `nil`.
-    var forecaster: (@Sendable (String, Date) -> [IntensitySlot]?)?
+    /// The own forecaster: given the zone and now, slots of one kind (actuals up to now, then the
+    /// forecast), or `nil` when it has nothing (no stored actuals). Set by `useForecaster`.
+    var forecaster: (@Sendable (String, Date) async -> [IntensitySlot]?)?
+
+    /// Makes `forecast` the chain's third link (after the providers and the cache).
+    public func useForecaster(_ forecast: @escaping @Sendable (String, Date) async -> [IntensitySlot]?) {
+        forecaster = forecast
+    }
 
     init(providers: [any IntensityProvider], database: VerdantDatabase, zone: String, refreshSeconds: Double,
          ttlSeconds: Double, backoff: BackoffSchedule, staticValue: IntensityGramsPerKWh, staticLabel: String,
@@ -124,7 +130,7 @@ public actor IntensityChain {
             }
         }
         if attempted || (recomputeAt.map { now >= $0 } ?? false) {
-            current = select(now: now)
+            current = await select(now: now)
         }
         return current
     }
@@ -132,15 +138,15 @@ public actor IntensityChain {
     /// Recomputes the selection from what is stored, without asking any provider (used at start-up,
     /// so a slow or unreachable provider never delays serving).
     @discardableResult
-    public func reselect(now: Date) -> IntensitySelection {
-        current = select(now: now)
+    public func reselect(now: Date) async -> IntensitySelection {
+        current = await select(now: now)
         return current
     }
 
     /// Walks the chain: the first provider whose last fetch succeeded and has slots; else the first
     /// whose stored slots were fetched less than the TTL ago (`cache:<provider>`); else the forecaster
     /// seam; else the static value.
-    func select(now: Date) -> IntensitySelection {
+    func select(now: Date) async -> IntensitySelection {
         recomputeAt = nil
         let from = now.addingTimeInterval(-86400), to = now.addingTimeInterval(7 * 86400)
         for link in links where link.lastOK {
@@ -158,7 +164,10 @@ public actor IntensityChain {
                 return make(s, source: "cache:" + p.name, kind: p.kind)
             }
         }
-        if let f = forecaster, let s = f(zone, now), let k = s.first?.kind {
+        if let f = forecaster, let s = await f(zone, now), let k = s.first?.kind {
+            // Recomputed when the next slot begins: a new origin, and a model retrained meanwhile.
+            let slot = s.last?.durationSeconds ?? 3600
+            recomputeAt = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 / slot).rounded(.down) + 1) * slot)
             return make(s.filter { $0.kind == k }, source: "forecaster", kind: k)
         }
         return IntensitySelection(slots: IntensitySlotSeries(slots: [], fallback: staticValue), source: staticLabel,
@@ -192,7 +201,7 @@ public actor IntensityChain {
         out.append(IntensitySourceView(position: n + 2, name: "forecaster", kind: "average", health: forecaster == nil ? "unavailable" : "ok",
                                        inUse: current.source == "forecaster", lastFetch: nil, lastError: nil, consecutiveFailures: 0,
                                        nextAttempt: nil, newestPoint: nil, newestPointAgeSeconds: nil,
-                                       detail: "own forecaster: not yet available"))
+                                       detail: "own forecaster: the learned model (or seasonal naive 24 h) shrunk toward the 8-week weekly climatology, from the stored actuals"))
         out.append(IntensitySourceView(position: n + 3, name: "static", kind: "average", health: "ok",
                                        inUse: current.source == staticLabel, lastFetch: nil, lastError: nil, consecutiveFailures: 0,
                                        nextAttempt: nil, newestPoint: nil, newestPointAgeSeconds: nil, detail: staticLabel))

@@ -18,7 +18,7 @@ public actor IntensityForecastManager {
     let configuration: RidgeIntensityForecaster.Configuration
     let logger: Logger
     /// Per zone: the model in force, its stored row, and when the daemon last trained.
-    private var current: [String: (model: TrainedIntensityModel?, record: IntensityModelRecord?, at: Date)] = [:]
+    var current: [String: (model: TrainedIntensityModel?, record: IntensityModelRecord?, at: Date)] = [:]
     /// Zones whose actuals changed in bulk (an import): retrain at the next tick.
     private var dirty: Set<String> = []
 
