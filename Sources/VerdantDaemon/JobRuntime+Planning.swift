@@ -18,6 +18,11 @@ struct DaemonScheduling: Sendable {
     var replanNeeded = true
     /// A digest of the intensity selection last planned with (a change triggers a re-plan).
     var forecastDigest: Int?
+    /// Queued checkpoint-mode jobs resuming from a shutdown checkpoint: the duration (s) they are
+    /// planned for (`ResumedWork`), refreshed at each re-plan.
+    var resumedRemaining: [Int64: Double] = [:]
+    /// Such jobs once running again: their resume plus that duration (capacity is reserved until then).
+    var resumedPredictedEnd: [Int64: Date] = [:]
 }
 
 // MARK: Planning the queue with the multi-job carbon planner (issue 6).
@@ -69,17 +74,19 @@ extension JobRuntime {
     func demand(of job: Job) -> JobDemand { JobDemand(cores: Double(job.cores), memoryBytes: Double(job.memoryBytes), gpus: job.gpus) }
 
     /// A queued job as the planner sees it at `now`: it may start from now (or its submission), must
-    /// finish by its deadline, runs its predicted duration at its predicted mean power, and is
+    /// finish by its deadline, runs its predicted duration (a job resuming from a shutdown checkpoint:
+    /// the work it has left, `plannedDurationSeconds`) at its predicted mean power, and is
     /// interruptible and delayed at most as its kind's policy says (`max-delay` counts from submission).
     func plannerJob(_ job: Job, now: Date) -> PlannerJob? {
         guard let id = job.id else { return nil }
         let kind = parts.policy.defaults(for: job.kind)
-        let d = max(job.expectedDurationSeconds, 1)
+        let full = max(job.expectedDurationSeconds, 1)
+        let d = max(plannedDurationSeconds(job), 1)
         let earliest = max(now, job.submittedAt)
         let maxDelay = kind.maxDelaySeconds.map { max(0, job.submittedAt.addingTimeInterval($0).timeIntervalSince(earliest)) }
         return PlannerJob(id: id, earliestStart: earliest, deadline: job.deadline, durationSeconds: d,
                           durationUncertaintySeconds: job.expectedDurationUncertaintySeconds ?? 0,
-                          powerWatts: job.expectedEnergy.joules / d, interruptible: isInterruptible(job),
+                          powerWatts: job.expectedEnergy.joules / full, interruptible: isInterruptible(job),
                           demand: demand(of: job), maxDelaySeconds: maxDelay,
                           minimumSavingFraction: kind.minimumSavingFraction, minimumSavingGrams: kind.minimumSavingGrams)
     }
@@ -100,11 +107,12 @@ extension JobRuntime {
             scheduling.replanNeeded = true
             return
         }
+        scheduling.resumedRemaining = resumedRemainingSeconds(queued: queued)
         guard !queued.isEmpty else { scheduling.plans = [:]; return }
         let grid = planningGrid(now: now, until: queued.map(\.deadline).max()!)
         var planner = CarbonPlanner(grid: grid, capacity: parts.policy.available(of: parts.capacity), settings: parts.policy.planner)
         for (id, r) in running {
-            var end = (r.job.startedAt ?? now).addingTimeInterval(r.job.expectedDurationSeconds)
+            var end = scheduling.resumedPredictedEnd[id] ?? (r.job.startedAt ?? now).addingTimeInterval(r.job.expectedDurationSeconds)
             if let c = scheduling.controls[id], let last = c.runs.last?.end { end = max(end, last) }
             planner.reserveRunning(jobID: id, from: now, until: max(end, now.addingTimeInterval(grid.slotSeconds)), demand: demand(of: r.job))
         }
@@ -139,15 +147,20 @@ extension JobRuntime {
         nextDue = nil
     }
 
-    /// Writes a plan into the stored job: start, latest start (only ever earlier), predicted carbon
-    /// and intensity (the static value where the forecast has no data), and the reason code.
+    /// Writes a plan into the stored job: start, latest start (only ever earlier; for a job resuming
+    /// from a shutdown checkpoint, the one of its remaining work), predicted carbon and intensity (the
+    /// static value where the forecast has no data), and the reason code.
     func apply(_ plan: SlotPlan, to job: inout Job) {
-        let kWh = job.expectedEnergy.joules / 3_600_000
-        let d = job.expectedDurationSeconds
+        let d = plannedDurationSeconds(job)
+        let resumed = d != job.expectedDurationSeconds
+        // The energy of the run planned: all of it, or the remaining share for a resumed job.
+        let kWh = job.expectedEnergy.joules / 3_600_000 * (resumed && job.expectedDurationSeconds > 0 ? d / job.expectedDurationSeconds : 1)
         let series = activeSeries
         let fallback = { (s: Date) in series.meanIntensity(from: s, to: s.addingTimeInterval(d)).gramsPerKWh * kWh }
         job.plannedStart = plan.start
-        job.latestStart = min(job.latestStart, plan.latestStart)
+        // A resumed job has less work left than at its submission: its latest start is that of the
+        // remaining work (deadline − remaining − margin), which the planner computed.
+        job.latestStart = resumed ? plan.latestStart : min(job.latestStart, plan.latestStart)
         let predicted = plan.predictedCarbonGrams ?? fallback(plan.start)
         job.predictedCarbon = CarbonGrams(predicted)
         job.runNowCarbon = CarbonGrams(plan.runNowCarbonGrams ?? fallback(max(parts.clock.now(), job.submittedAt)))
@@ -179,11 +192,15 @@ extension JobRuntime {
 
     /// Called when a job has been started: an interruptible plan with run intervals is followed from now on.
     func beginRunIntervals(id: Int64, startedAt: Date) {
+        if let remaining = scheduling.resumedRemaining.removeValue(forKey: id) {
+            scheduling.resumedPredictedEnd[id] = startedAt.addingTimeInterval(remaining)
+        }
+        let duration = scheduling.resumedPredictedEnd[id].map { $0.timeIntervalSince(startedAt) } ?? running[id]?.job.expectedDurationSeconds ?? 0
         guard let plan = scheduling.plans.removeValue(forKey: id), plan.runs.count > 1,
               let job = running[id]?.job, isInterruptible(job) else { return }
         // The scheduler wakes at least every 100 ms of real time: that much trace time (plus 1 s) of lateness is tolerated.
         let slack = 1 + 0.1 * (parts.clock.replay?.speed ?? 1)
-        scheduling.controls[id] = RunIntervalControl(runs: plan.runs, expectedDurationSeconds: job.expectedDurationSeconds,
+        scheduling.controls[id] = RunIntervalControl(runs: plan.runs, expectedDurationSeconds: duration,
                                                      startedAt: startedAt, slackSeconds: slack)
         log.info("interruptible job follows its run intervals", metadata: ["job.id": "\(id)", "runs": "\(plan.runs.count)"])
     }
@@ -192,6 +209,8 @@ extension JobRuntime {
     func planningJobEnded(id: Int64) {
         scheduling.controls[id] = nil
         scheduling.suspended[id] = nil
+        scheduling.resumedPredictedEnd[id] = nil
+        scheduling.resumedRemaining[id] = nil
         scheduling.replanNeeded = true
     }
 
