@@ -36,13 +36,13 @@ import Glibc
         try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
         let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
         let path = dir + "/verdant.sqlite"
-        // 60 steps of 0.1 s. On SIGUSR1 it saves the last step done and exits 0; at a start it resumes after it.
+        // 100 steps of 0.1 s. On SIGUSR1 it saves the last step done and exits 0; at a start it resumes after it.
         let script = """
             cd \(dir)
             i=$(cat progress 2>/dev/null || echo 0)
             echo "start $VERDANT_RESTART_COUNT $i" >> starts
             trap 'wc -l < out > progress; exit 0' USR1
-            while [ $i -lt 60 ]; do i=$((i+1)); echo $i >> out; sleep 0.1; done
+            while [ $i -lt 100 ]; do i=$((i+1)); echo $i >> out; sleep 0.1; done
             echo end >> out
             """
         var request = SubmitRequest(name: "ckpt-remaining", kind: "batch", deadline: "3h", expectedDuration: "30m",
@@ -50,11 +50,11 @@ import Glibc
         request.checkpointSignal = "SIGUSR1"
         request.checkpointGrace = "3s"
 
-        // First daemon, replaying from t0 at 300×: a flat 100 g/kWh, so the job runs at once; it is
-        // shut down after at least 25 steps (≥ 2.5 s real = 750 s of trace time).
+        // First daemon, replaying from t0 at 100×: a flat 100 g/kWh, so the job runs at once; it is
+        // shut down after at least 25 steps (≥ 2.5 s real = 250 s of trace time; more on a loaded machine).
         let flat = IntensitySeries(points: (0..<48).map { IntensityPoint(time: t0.addingTimeInterval(Double($0) * 300), intensity: IntensityGramsPerKWh(100)) },
                                    fallback: IntensityGramsPerKWh(480), coverageEnd: t0.addingTimeInterval(4 * 3600))
-        let clock1 = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 300))
+        let clock1 = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 100))
         let db1 = try VerdantDatabase(path: path)
         let rt1 = try runtime(dir: dir, database: db1, clock: clock1, series: flat, instance: "ckpt-rem1-\(getpid())")
         let submitted = try await rt1.submit(request, caller: me)
@@ -67,7 +67,7 @@ import Glibc
         #expect(steps >= 25)
         await rt1.shutdown()
         let saved = Int(((try? String(contentsOfFile: dir + "/progress", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        #expect(saved >= 25 && saved < 60)
+        #expect(saved >= 25 && saved < 100)
         #expect(try db1.job(id: submitted.id)?.state == .queued)
         try db1.close()
 
@@ -84,10 +84,12 @@ import Glibc
         let queued = try #require(try db2.job(id: submitted.id))
         #expect(queued.state == .queued)
 
-        // By hand: the run time done is the stored intervals' span; the work left is 30 min less that.
+        // By hand: the run time done is the stored intervals' span; the work left is 30 min less that,
+        // at least the floor (10 % of 30 min = 180 s).
         let done = try db2.intervals(jobID: submitted.id).reduce(0.0) { $0 + $1.endAt.timeIntervalSince($1.startAt) }
-        #expect(done >= 600 && done < 1800 - 180, "done \(done) s")
-        let remaining = 1800 - done
+        #expect(done >= 250, "done \(done) s")
+        let remaining = max(1800 - done, 180)
+        #expect(remaining < 1800)
         print("checkpoint-resume test: run time done \(done) s, planned for the remaining \(remaining) s")
         #expect(ResumedWork.remainingSeconds(predictedSeconds: 1800, doneSeconds: done) == remaining)
 
@@ -113,13 +115,14 @@ import Glibc
 
         // It resumes at its planned start, not before, and ends with the output of an uninterrupted run.
         var finished = false
-        for _ in 0..<3000 where !finished {
+        let waitUntil = Date().addingTimeInterval(90)
+        while !finished && Date() < waitUntil {
             _ = await rt2.startDueJobs()
             finished = try await rt2.job(id: submitted.id, caller: me).state == "succeeded"
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(finished)
-        let expected = (1...60).map { "\($0)\n" }.joined() + "end\n"
+        let expected = (1...100).map { "\($0)\n" }.joined() + "end\n"
         #expect(try String(contentsOfFile: dir + "/out", encoding: .utf8) == expected)
         let starts = try String(contentsOfFile: dir + "/starts", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(starts == [["start", "0", "0"], ["start", "1", "\(saved)"]])
