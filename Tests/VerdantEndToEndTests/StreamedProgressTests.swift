@@ -76,11 +76,17 @@ import Testing
         let dir = temporaryDirectory("stream-report")
         let d = try daemon(dir)
         let state = ["--state-dir", d.stateDirectory.path]
-        // Some node samples, so the zone and timeline steps have data.
-        _ = try waitFor(20) { () -> Bool? in
+        // Node samples over at least 2 s, so the zone step has data and the timeline (1-s buckets from the
+        // first sample to the last stored one) has at least two buckets: the chart needs two x values.
+        // The first flush alone may hold under a second of samples, all in one bucket ("no data").
+        let covered = try waitFor(30) { () -> Double? in
             let r = try runTool("verdant", ["report", "--by", "zone", "--format", "json"] + state)
-            return r.stdout.contains("cpu-estimate") ? true : nil
+            let rows = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]]
+            guard let row = rows?.first(where: { $0["key"] as? String == "cpu-estimate" }) else { return nil }
+            let seconds = (row["estimated_s"] as? Double ?? 0) + (row["measured_s"] as? Double ?? 0)
+            return seconds >= 2 ? seconds : nil
         }
+        #expect(covered != nil, "under 2 s of node samples after 30 s:\n\(d.daemonLog())")
         // A terminal, HTML to a file, by zone: 4 steps (jobs read, jobs priced, zones, timeline).
         let html = dir.appendingPathComponent("r.html")
         let t = try onTerminal(["report", "--since", "30d", "--by", "zone", "--format", "html", "--output", html.path] + state)
