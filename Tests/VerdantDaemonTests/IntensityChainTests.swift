@@ -11,8 +11,12 @@ import VerdantCore
 actor FlakyElectricityMaps {
     var failing = false
     var requests = 0
+    /// The first hour of the last forecast served: the test's expectations follow it, not the clock,
+    /// which may pass an hour boundary between the fetch and the check.
+    var forecastFrom: Date?
     func setFailing(_ f: Bool) { failing = f }
     func hit() -> Bool { requests += 1; return failing }
+    func servedForecast(from: Date) { forecastFrom = from }
 }
 
 private func hourStart(_ d: Date) -> Date { Date(timeIntervalSince1970: (d.timeIntervalSince1970 / 3600).rounded(.down) * 3600) }
@@ -40,8 +44,10 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
         }
         router.get("/v3/carbon-intensity/forecast") { _, _ in
             // 12 hours ahead; the 6th hour is the cleanest.
-            await answer("forecast", hourStart(Date()).addingTimeInterval(3600),
-                         (0..<12).map { $0 == 5 ? 100 : 400 })
+            let from = hourStart(Date()).addingTimeInterval(3600)
+            let response = await answer("forecast", from, (0..<12).map { $0 == 5 ? 100 : 400 })
+            if response.status == .ok { await flaky.servedForecast(from: from) }
+            return response
         }
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -86,7 +92,8 @@ private func emBody(_ key: String, from: Date, values: [Double?]) -> String {
             #expect(status.intensityKind == "average")
             let j1 = try await submit()
             #expect(j1.intensitySource == "electricitymaps")
-            #expect(j1.plannedStart == hourStart(Date()).addingTimeInterval(6 * 3600))
+            let forecastFrom = try #require(await flaky.forecastFrom, "no forecast was served")
+            #expect(j1.plannedStart == forecastFrom.addingTimeInterval(5 * 3600))
             #expect(j1.plannedIntensity == 100)
 
             // 2. It fails: the cached forecast (younger than the TTL) is used and marked as the cache.

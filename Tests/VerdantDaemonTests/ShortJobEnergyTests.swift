@@ -38,7 +38,8 @@ import Glibc
                                                        command: ["/bin/true"], workingDirectory: dir, environment: []), caller: me)
         _ = await runtime.startDueJobs()
         var job = try await runtime.job(id: v.id, caller: me)
-        for _ in 0..<100 where job.state != "succeeded" {
+        // Up to 30 s: starting a process in a cgroup can take seconds on a loaded machine (was 5 s).
+        for _ in 0..<600 where job.state != "succeeded" {
             try await Task.sleep(for: .milliseconds(50))
             job = try await runtime.job(id: v.id, caller: me)
         }

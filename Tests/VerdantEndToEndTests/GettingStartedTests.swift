@@ -45,8 +45,12 @@ import Testing
 
     /// The text of a line before its first digit or `/` (numbers, times and paths differ between runs),
     /// with runs of spaces collapsed (table columns widen with their values).
+    /// A table's rule (a line of `-` only) is as wide as the table's columns, which widen with the numbers
+    /// in them (`14.3` or `9.87` J, `9.60` or `10.25` h of delay): its label is a rule of 10 dashes, which
+    /// the output's rule contains whatever its width (the guide's rule of 61 is not in one of 58).
     static func label(_ line: String) -> String {
-        squeeze(String(line.prefix { !$0.isNumber && $0 != "/" }))
+        if line.count >= 10, line.allSatisfy({ $0 == "-" }) { return String(repeating: "-", count: 10) }
+        return squeeze(String(line.prefix { !$0.isNumber && $0 != "/" }))
     }
 
     static func squeeze(_ s: String) -> String {

@@ -70,7 +70,7 @@ import Testing
             intensity-providers: file
             intensity-file: \(file.path)
             intensity-refresh: 0.2s
-            intensity-forecast-ttl: 4s
+            intensity-forecast-ttl: 12s
             intensity-backoff-base: 0.1s
             intensity-backoff-cap: 0.2s
             powercap-root: /nonexistent/powercap
@@ -88,6 +88,9 @@ import Testing
         #expect(j1["planned_intensity_g_per_kwh"] as? Double == 90)
 
         // The provider breaks while the daemon runs: plans continue from the cache, then the static table value.
+        // The cache phase lasts the TTL from the last good read (12 s): long enough for the status polls and
+        // the submission below, each a CLI process that may take seconds to start on a loaded machine
+        // (with 4 s, j2 could be planned after the cache expired, on the static value).
         try "[{\"start\": \"not a time\"}]".write(to: file, atomically: true, encoding: .utf8)
         #expect(try waitFor(10) { source() == "cache:file:forecast.json" ? true : nil } == true)
         let j2 = try submit()
@@ -95,7 +98,7 @@ import Testing
         #expect(j2["planned_intensity_g_per_kwh"] as? Double == 90)
         let sources = try #require(try daemon.json(["intensity", "sources"]) as? [[String: Any]])
         #expect((sources.first?["last_error"] as? String ?? "").contains("forecast.json:1:"))
-        #expect(try waitFor(15) { (source() ?? "").hasPrefix("static 380.95 gCO2eq/kWh (DEU 2023") ? true : nil } == true)
+        #expect(try waitFor(30) { (source() ?? "").hasPrefix("static 380.95 gCO2eq/kWh (DEU 2023") ? true : nil } == true)
         let j3 = try submit()
         #expect((j3["intensity_source"] as? String ?? "").hasPrefix("static 380.95"))
         #expect(j3["planned_intensity_g_per_kwh"] as? Double == 380.95)

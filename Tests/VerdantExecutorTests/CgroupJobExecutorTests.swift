@@ -39,20 +39,35 @@ import Glibc
         defer { unlink(log) }
         // A busy loop: about 1 CPU-second per second while it runs.
         let h = try executor.launch(request(9002, ["sh", "-c", "while :; do :; done"], log: log))
-        try await Task.sleep(for: .milliseconds(300))
-        let before = try #require(executor.cpuSeconds(h))
-        #expect(before > 0.05)
+        // Polled, not slept: on a loaded machine the loop may get a fraction of a core, late.
+        func cpuSeconds(reaching condition: (Double) -> Bool, within seconds: Double = 20) async throws -> Double? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let s = executor.cpuSeconds(h), condition(s) { return s }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }
+        let before = try await cpuSeconds(reaching: { $0 > 0.05 })
+        #expect(before != nil, "the loop got no CPU time in 20 s")
         try executor.pause(h)
-        try await Task.sleep(for: .milliseconds(100))
-        let frozenAt = try #require(executor.cpuSeconds(h))
+        // Freezing is asynchronous (v1 FREEZING, then FROZEN; v2 cgroup.events frozen 1): wait until
+        // the loop stops using CPU (no CPU time over 100 ms), then check it stays stopped.
+        var last = try #require(executor.cpuSeconds(h))
+        var frozenAt: Double?
+        for _ in 0..<100 where frozenAt == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = try #require(executor.cpuSeconds(h))
+            if now - last < 0.0005 { frozenAt = now }
+            last = now
+        }
+        let frozen = try #require(frozenAt, "the loop kept using CPU for 10 s after pause")
         try await Task.sleep(for: .milliseconds(500))
         let frozenLater = try #require(executor.cpuSeconds(h))
-        // Frozen: no CPU time at all in half a second (a running loop would add about 0.5 s).
-        #expect(frozenLater - frozenAt < 0.005)
+        // Frozen: no CPU time at all in half a second (a running loop would add up to 0.5 s).
+        #expect(frozenLater - frozen < 0.005)
         try executor.resume(h)
-        try await Task.sleep(for: .milliseconds(500))
-        let resumed = try #require(executor.cpuSeconds(h))
-        #expect(resumed - frozenLater > 0.1)
+        let resumed = try #require(try await cpuSeconds(reaching: { $0 - frozenLater > 0.1 }), "no CPU time after resume in 20 s")
         // Stop while paused works too: SIGTERM is delivered once thawed.
         try executor.pause(h)
         executor.stop(h, mode: .terminate)
