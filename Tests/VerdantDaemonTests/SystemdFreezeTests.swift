@@ -46,8 +46,16 @@ import Glibc
         #expect(started, "the job never wrote its heartbeat")
 
         try executor.pause(handle)
-        try await Task.sleep(for: .milliseconds(300))   // a write in flight lands
-        let frozen = tick(beat)
+        // Freezing is asynchronous (the kernel's freezer walks the tasks; `FreezeUnit` returns before
+        // the unit is frozen): wait until the heartbeat holds still for 300 ms (a write in flight
+        // lands), up to 10 s on a loaded machine, then check that it stays still for a whole second.
+        var frozen = tick(beat)
+        for _ in 0..<33 {
+            try await Task.sleep(for: .milliseconds(300))
+            let now = tick(beat)
+            if now == frozen { break }
+            frozen = now
+        }
         try await Task.sleep(for: .seconds(1))
         #expect(tick(beat) == frozen, "the heartbeat advanced while paused (\(frozen ?? "-") -> \(tick(beat) ?? "-"))")
         let used = try #require(systemd.lastFreezer)
@@ -64,7 +72,7 @@ import Glibc
         try executor.resume(handle)
         let thawedFrom = tick(beat)
         var advanced = false
-        for _ in 0..<20 where !advanced {
+        for _ in 0..<100 where !advanced {   // up to 10 s on a loaded machine
             try await Task.sleep(for: .milliseconds(100))
             advanced = tick(beat) != thawedFrom
         }
