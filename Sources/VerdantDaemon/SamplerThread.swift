@@ -14,9 +14,9 @@ import Glibc
 /// the tick runs with the actor's isolation without any hop.
 ///
 /// Jobs run in the order they were enqueued (priorities are not reordered: the runtime's work is
-/// short and serial anyway). Ticks are due at absolute monotonic times `start + k × period`, so a
-/// slow tick does not shift the ones after it; a tick due while jobs are waiting runs after them;
-/// ticks missed while the thread was busy are skipped, not run in a burst.
+/// short and serial anyway); a due tick runs before the jobs waiting at that moment, after the
+/// batch of jobs already running. Ticks are due at absolute monotonic times `start + k × period`, so a
+/// slow tick does not shift the ones after it; ticks missed while the thread was busy are skipped, not run in a burst.
 ///
 /// The thread ends when the executor is released (its owner, the actor, is gone) and no job is
 /// left. `startTicking`'s closure is held until `stopTicking()`: a closure that holds the owner keeps
@@ -140,6 +140,18 @@ public final class SamplerThread: SerialExecutor, @unchecked Sendable {
             Thread.current.name = name   // pthread_setname_np (the kernel keeps 15 bytes)
             pthread_mutex_lock(&mutex)
             while true {
+                // A due tick goes first, then the jobs waiting at that moment: a busy actor cannot
+                // starve the sampler, nor the sampler the actor.
+                if let tick, Self.monotonicNanos() >= nextTickNanos {
+                    let now = Self.monotonicNanos()
+                    nextTickNanos += periodNanos
+                    if nextTickNanos <= now {   // missed ticks are skipped, the phase kept
+                        nextTickNanos += (now - nextTickNanos) / periodNanos * periodNanos + periodNanos
+                    }
+                    pthread_mutex_unlock(&mutex)
+                    tick()
+                    pthread_mutex_lock(&mutex)
+                }
                 if !jobs.isEmpty {
                     let batch = jobs
                     jobs.removeAll(keepingCapacity: true)
@@ -149,18 +161,8 @@ public final class SamplerThread: SerialExecutor, @unchecked Sendable {
                     continue
                 }
                 if closed && tick == nil { break }
-                if let tick {
-                    let now = Self.monotonicNanos()
-                    if now >= nextTickNanos {
-                        nextTickNanos += periodNanos
-                        if nextTickNanos <= now {   // missed ticks are skipped, the phase kept
-                            nextTickNanos += (now - nextTickNanos) / periodNanos * periodNanos + periodNanos
-                        }
-                        pthread_mutex_unlock(&mutex)
-                        tick()
-                        pthread_mutex_lock(&mutex)
-                        continue
-                    }
+                if tick != nil {
+                    if Self.monotonicNanos() >= nextTickNanos { continue }
                     var deadline = timespec(tv_sec: Int(nextTickNanos / 1_000_000_000), tv_nsec: Int(nextTickNanos % 1_000_000_000))
                     pthread_cond_timedwait(&condition, &mutex, &deadline)
                 } else {

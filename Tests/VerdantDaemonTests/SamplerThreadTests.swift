@@ -10,6 +10,7 @@ import Testing
         nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
         var value = 0
         var offThread = 0
+        var ticks = 0
         init(name: String) { thread = SamplerThread(name: name) }
         func add() {
             if !thread.isCurrentThread { offThread += 1 }
@@ -49,6 +50,26 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))   // ten periods: no tick may start after stopTicking
         #expect(await counter.value == atStop)
         #expect(await counter.offThread == 0)
+    }
+
+    /// Eight tasks keep the actor's queue full until three 10 ms ticks have run (a due tick goes
+    /// before the waiting jobs; before that rule, a queue that never emptied held the ticks back).
+    @Test func ticksAreNotStarvedByABusyActor() async throws {
+        let counter = Counter(name: "vt-busy")
+        counter.thread.startTicking(periodNanos: 10_000_000) {
+            counter.assumeIsolated { $0.ticks += 1 }
+        }
+        let timeout = ContinuousClock.now + .seconds(20)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    repeat { await counter.add() } while await counter.ticks < 3 && ContinuousClock.now < timeout
+                }
+            }
+        }
+        counter.thread.stopTicking()
+        #expect(await counter.ticks >= 3)
+        #expect(await counter.value >= 8)
     }
 
     @Test func theThreadEndsWithItsActor() async throws {
