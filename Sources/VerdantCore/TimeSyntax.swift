@@ -18,7 +18,7 @@ public enum ISO8601 {
     /// docs/configuration.md.
     /// - Returns: `nil` when the text is not such an instant.
     public static func parse(_ text: String) -> Date? {
-        var s = text.trimmingCharacters(in: .whitespaces)
+        var s = text.trimmingSpacesAndTabs
         guard s.count >= 19 else {
             if s.count == 10, let d = parse(s + "T00:00:00Z") { return d }
             return nil
@@ -27,6 +27,7 @@ public enum ISO8601 {
         if chars[10] == " " { s = String(chars[0..<10]) + "T" + String(chars[11...]) }
         let hasOffset = s.hasSuffix("Z") || s.dropFirst(19).contains("+") || s.dropFirst(19).contains("-")
         if !hasOffset { s += "Z" }
+        if let d = ISO8601Instant.parse(s) { return d }
         if let d = try? Date(s, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
         return try? Date(s, strategy: Date.ISO8601FormatStyle())
     }
@@ -38,7 +39,7 @@ public enum DurationSyntax {
     /// Parses a duration.
     /// - Returns: seconds, or `nil` when the text is not a positive duration in one of the forms above.
     public static func parseSeconds(_ text: String) -> Double? {
-        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let s = text.trimmingSpacesAndTabs.lowercased()
         guard !s.isEmpty else { return nil }
         if let v = Double(s) { return v > 0 && v.isFinite ? v : nil }
         if s.hasPrefix("p") { return parseISO(s) }

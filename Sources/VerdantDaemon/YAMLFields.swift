@@ -29,7 +29,10 @@ struct YAMLFields {
     init(text: String, file: String) throws {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // `.basic`: no tag resolution rules. The fields are read as plain strings (never through
+            // tags), and `Resolver.default` compiles six NSRegularExpressions, i.e. ICU's regex
+            // engine, code and data that then stay resident in verdantd (docs/performance.md, "Memory").
+            node = try Yams.compose(yaml: text, .basic)
         } catch {
             throw ConfigurationError(file: file, line: nil, message: "not valid YAML: \(error)")
         }

@@ -125,16 +125,18 @@ public enum TDPTable {
         for line in csv.split(separator: "\n").dropFirst() {
             guard let comma = line.lastIndex(of: ",") else { continue }
             let name = normalize(String(line[..<comma]))
-            guard !name.isEmpty, let tdp = Double(line[line.index(after: comma)...].trimmingCharacters(in: .whitespaces)), tdp > 0 else { continue }
-            if model.contains(" " + name + " "), name.count > (best?.0.count ?? 0) { best = (name, tdp) }
+            guard !name.isEmpty, let tdp = Double(String(line[line.index(after: comma)...]).trimmingSpacesAndTabs), tdp > 0 else { continue }
+            if model.firstRange(of: " " + name + " ") != nil, name.count > (best?.0.count ?? 0) { best = (name, tdp) }
         }
         return best.map { PowerWatts($0.1) }
     }
 
     private static func normalize(_ s: String) -> String {
+        // Standard-library replacing/firstIndex, not Foundation's (NSString search through
+        // CoreFoundation, code that then stays resident in verdantd: docs/performance.md, "Memory").
         var t = s.lowercased()
-        for junk in ["(r)", "(tm)", "®", "™", ","] { t = t.replacingOccurrences(of: junk, with: " ") }
-        if let at = t.range(of: "@") { t = String(t[..<at.lowerBound]) }
+        for junk in ["(r)", "(tm)", "®", "™", ","] { t = t.replacing(junk, with: " ") }
+        if let at = t.firstIndex(of: "@") { t = String(t[..<at]) }
         return t.split(separator: " ").filter { $0 != "cpu" && $0 != "processor" }.joined(separator: " ")
     }
 }

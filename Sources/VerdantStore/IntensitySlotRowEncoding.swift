@@ -1,0 +1,23 @@
+import Foundation
+import GRDB
+
+// `intensity_slots` rows are written at start-up (the trace or cache import) and whenever a provider
+// answers. Encoded column by column (GRDB's `EncodableRecord.encode(to:)`) with the same values as
+// their Codable encoding (CodingKeys in IntensityStore.swift), dates through `StorageDate` instead of
+// GRDB's `DateFormatter`: that formatter loads ICU's calendar, locale, number-format and time-zone
+// data, which then stay resident in verdantd (docs/performance.md, "Memory").
+
+extension IntensitySlotRecord {
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["zone"] = zone
+        container["start_at"] = StorageDate.text(startAt)
+        container["duration_s"] = durationSeconds
+        container["intensity_g_per_kwh"] = intensity
+        container["kind"] = kind
+        container["basis"] = basis
+        container["source"] = source
+        container["issued_at"] = issuedAt.map(StorageDate.text)
+        container["issued_key"] = issuedKey
+        container["fetched_at"] = StorageDate.text(fetchedAt)
+    }
+}
