@@ -50,7 +50,7 @@ public enum LocalTimeText {
     /// Whether instants written here read the same as in a process whose zone is `identifier`.
     public static func sameZone(as identifier: String?) -> Bool { identifier == zoneIdentifier }
 
-    nonisolated(unsafe) private static let initialised: Bool = { tzset(); return true }()
+    private static let initialised: Bool = { tzset(); return true }()
 
     /// `2020-06-01 11:45:03 CEST` (the ISO-8601 UTC text when the C library cannot convert the instant).
     public static func second(_ d: Date) -> String {
