@@ -17,14 +17,13 @@ extension JobRuntime: VerdantRenderedReportHandler {
     }
 
     /// Builds the report as `report(…)` does (on the actor), then renders it off the actor with
-    /// `ReportRendering`, the renderer `verdant report` uses.
+    /// `ReportRendering.bytes`, the renderer `verdant report` uses.
     public nonisolated func renderedReport(since: String?, until: String?, by: String?, format: String, caller: Caller,
                                            progress: ProgressSink?) async throws -> [UInt8] {
         guard let f = ReportFormat(rawValue: format) else {
             throw APIError.badRequest("format '\(format)' is not a report format: use one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let r = try await report(since: since, until: until, by: by, timeline: f == .html, caller: caller, progress: progress ?? { _ in })
-        var text = try ReportRendering.text(r, format: f, displayTime: LocalTimeText.second)
-        return text.withUTF8 { Array($0) }
+        return try ReportRendering.bytes(r, format: f, displayTime: LocalTimeText.second)
     }
 }

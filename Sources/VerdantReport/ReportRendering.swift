@@ -39,6 +39,22 @@ public enum ReportRendering {
     }
 }
 
+extension ReportRendering {
+    /// `text(…)`'s UTF-8 bytes; JSON straight from the writer's buffer (a year's JSON is 28–44 MB: no copy
+    /// into a `String` and back). What `verdantd` sends for `GET /v1/report?format=F`.
+    /// - Throws: what `text` throws.
+    public static func bytes(_ r: EnergyReport, format: ReportFormat, generatedAt: Date = Date(),
+                             displayTime: (Date) -> String) throws -> [UInt8] {
+        if format == .json {
+            var out = try ReportJSON.renderBytes(r, extra: 1)
+            out.append(10)
+            return out
+        }
+        var s = try text(r, format: format, generatedAt: generatedAt, displayTime: displayTime)
+        return s.withUTF8 { Array($0) }
+    }
+}
+
 /// Instants in this process's local time zone to the second, `2020-06-01 11:45:03 CEST`: C's
 /// `localtime_r` and `strftime("%Y-%m-%d %H:%M:%S %Z")`, the same text `verdant`'s `TimeDisplay.local.second`
 /// gives for its own zone (so `verdantd` can write the HTML header `verdant` would write when both
