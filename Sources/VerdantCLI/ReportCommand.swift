@@ -26,6 +26,9 @@ struct Report: AsyncParsableCommand {
     @Option(help: "table, csv, json or html.") var format: Format = .table
     @Option(help: "Write to FILE instead of stdout; a folder (ending in /) gets verdant-report-<time>.<ext>.") var output: String?
     @Flag(help: "Print the path of the newest report in <state-dir>/reports and exit.") var latest = false
+    /// Receive the report as JSON and render it here instead of receiving the daemon's rendering (the
+    /// reference path: tests and `scripts/bench-report-e2e` compare the two).
+    @Flag(help: .hidden) var clientRender = false
 
     var stateDirectory: String {
         global.stateDirectory ?? ProcessInfo.processInfo.environment["VERDANT_STATE_DIR"] ?? "./verdant-state"
@@ -45,30 +48,44 @@ struct Report: AsyncParsableCommand {
         // terminal, the format is not JSON and the report goes to a file or a terminal (not a pipe).
         let progress = ProgressReporter(label: "report steps", json: format == .json,
                                         stderrIsTerminal: isatty(2) == 1 && (output != nil || isatty(1) == 1))
-        let r = try await withDaemon {
+        // Issue 8: the daemon renders the report and sends the bytes (RenderedReportAPI.swift): no JSON round
+        // trip of every job. `--client-render` (hidden) is the reference path: receive the `EnergyReport`
+        // and render here; both write the same bytes (RenderedReportIdentityTests). The daemon declines
+        // HTML when it runs in another time zone (the header shows local times); then this renders it.
+        let bytes: [UInt8] = try await withDaemon {
             defer { progress.finish() }   // before an error message, on its own line
-            return progress.enabled
-                ? try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html) {
-                    progress.update($0.done, of: $0.total)
-                }
-                : try await global.client.report(since: since, until: until, by: by.rawValue, timeline: format == .html)
+            guard progress.enabled else { return try await reportBytes(progress: nil) }
+            return try await reportBytes(progress: { progress.update($0.done, of: $0.total) })
         }
-        let text: String
-        switch format {
-        case .json: text = try ReportJSON.render(r) + "\n"
-        case .csv: text = ReportText.csv(r)
-        case .table: text = ReportText.table(r) + "\n"
-        case .html: text = ReportHTML.render(r, displayTime: { Tables.time($0) })
-        }
-        guard let output else { print(text, terminator: ""); return }
+        guard let output else { FileHandle.standardOutput.write(Data(bytes)); return }
         let path = Self.outputPath(output, format: format.rawValue)
         do {
-            try Self.writeAtomically(text, to: path)
+            try Self.writeAtomically(Data(bytes), to: path)
         } catch {
             FileHandle.standardError.write(Data("verdant: error: cannot write \(path): \(error.localizedDescription); nothing was written\n".utf8))
             throw ExitCode(73)
         }
         FileHandle.standardError.write(Data("verdant: report written to \(path)\n".utf8))
+    }
+
+    /// The report's bytes: rendered by the daemon, or (`--client-render`, or HTML when the daemon runs in
+    /// another time zone) received as an `EnergyReport` and rendered here.
+    func reportBytes(progress sink: ProgressSink?) async throws -> [UInt8] {
+        let client = global.client
+        if !clientRender, let rendered = try await client.renderedReport(
+            since: since, until: until, by: by.rawValue, format: format.rawValue,
+            timeZone: LocalTimeText.zoneIdentifier, progress: sink) {
+            return rendered
+        }
+        let r: EnergyReport
+        if let sink {
+            r = try await client.report(since: since, until: until, by: by.rawValue, timeline: format == .html, progress: sink)
+        } else {
+            r = try await client.report(since: since, until: until, by: by.rawValue, timeline: format == .html)
+        }
+        let f = ReportFormat(rawValue: format.rawValue) ?? .table
+        var text = try ReportRendering.text(r, format: f, displayTime: { Tables.time($0) })
+        return text.withUTF8 { Array($0) }
     }
 
     /// `FILE` as given, or `DIR/verdant-report-<UTC time>.<ext>` for a folder.
@@ -83,10 +100,15 @@ struct Report: AsyncParsableCommand {
 
     /// Writes to a temporary file beside `path`, then renames it over `path`: never half a file.
     static func writeAtomically(_ text: String, to path: String) throws {
+        try writeAtomically(Data(text.utf8), to: path)
+    }
+
+    /// `writeAtomically(_:to:)` for bytes.
+    static func writeAtomically(_ data: Data, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let tmp = path + ".tmp-\(getpid())"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+        try data.write(to: URL(fileURLWithPath: tmp))
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)

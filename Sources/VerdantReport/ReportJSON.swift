@@ -17,11 +17,19 @@ public enum ReportJSON {
     /// The report as pretty-printed JSON (UTF-8), keys sorted, without a final newline.
     /// - Throws: `InvalidNumber` for a NaN or infinite value.
     public static func render(_ r: EnergyReport) throws -> String {
+        String(decoding: try renderBytes(r), as: UTF8.self)
+    }
+
+    /// `render(r)`'s UTF-8 bytes, as written (no copy into a `String`; the writer appends only the UTF-8
+    /// of Swift strings and ASCII, so `String(decoding:)` of them changes nothing).
+    /// - Parameter extra: bytes of room to leave at the end (a final newline), so appending them copies nothing.
+    /// - Throws: `InvalidNumber` for a NaN or infinite value.
+    public static func renderBytes(_ r: EnergyReport, extra: Int = 0) throws -> [UInt8] {
         var w = Writer()
         // About 1.4 kB per job (its object and row) plus 0.8 kB per row: one allocation for a year's report.
-        w.out.reserveCapacity(4096 + r.jobs.count * 1500 + r.rows.count * 800 + r.timeline.count * 250)
+        w.out.reserveCapacity(4096 + r.jobs.count * 1500 + r.rows.count * 800 + r.timeline.count * 250 + extra)
         try w.report(r)
-        return String(decoding: w.out, as: UTF8.self)
+        return w.out
     }
 
     struct Writer {

@@ -101,6 +101,10 @@ public enum APIServer {
         }
         router.get(RouterPath(APIRoutes.status)) { _, _ in try await respond { try await handler.status() } }
         router.get(RouterPath(APIRoutes.report)) { req, ctx in
+            // Issue 8: `format=F` answers the rendered report (RenderedReportResponse.swift).
+            if let format = req.uri.queryParameters.get(APIRoutes.reportFormatQuery), let r = handler as? any VerdantRenderedReportHandler {
+                return try await renderedReportResponse(req, format: String(format), handler: r, caller: { try await ctx.caller() })
+            }
             // Issue 12: `progress=1` streams the steps of building the report (ProgressResponse.swift).
             if wantsProgress(req), let p = handler as? any VerdantProgressAPIHandler {
                 let q = req.uri.queryParameters

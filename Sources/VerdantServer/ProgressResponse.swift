@@ -19,29 +19,47 @@ extension APIServer {
     static func respondWithProgress<T: Codable & Sendable>(
         _ work: @escaping @Sendable (@escaping ProgressSink) async throws -> T
     ) -> Response {
+        respondWithProgress(work, resultLine: { line(ProgressStreamLine<T>(result: $0)) })
+    }
+
+    /// `respondWithProgress(_:)` whose last line on success is `resultLine(result)` (the rendered report's
+    /// header line and its bytes); progress and error lines are the same.
+    static func respondWithProgress<T: Sendable>(
+        _ work: @escaping @Sendable (@escaping ProgressSink) async throws -> T,
+        resultLine: @escaping @Sendable (T) -> ByteBuffer
+    ) -> Response {
         let body = ResponseBody { writer in
             let (events, sink) = AsyncStream<ProgressEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
-            let task = Task { () -> ProgressStreamLine<T> in
+            let task = Task { () -> Result<T, StreamError> in
                 defer { sink.finish() }
                 do {
-                    return ProgressStreamLine(result: try await work { sink.yield($0) })
+                    return .success(try await work { sink.yield($0) })
                 } catch let e as APIError {
-                    return ProgressStreamLine(error: e.message, status: e.status)
+                    return .failure(StreamError(message: e.message, status: e.status))
                 } catch {
                     // As in `respond`: internal errors go to the daemon's log only.
                     let ref = UInt32.random(in: 0...UInt32.max)
                     progressLog.error("request failed", metadata: ["error": "\(error)", "ref": "\(String(ref, radix: 16))"])
-                    return ProgressStreamLine(error: "verdantd could not complete the request (internal error \(String(ref, radix: 16)), details in the daemon's log)",
-                                              status: 500)
+                    return .failure(StreamError(message: "verdantd could not complete the request (internal error \(String(ref, radix: 16)), details in the daemon's log)",
+                                                status: 500))
                 }
             }
             for await event in events {
-                try await writer.write(line(ProgressStreamLine<T>(progress: event)))
+                try await writer.write(line(ProgressStreamLine<String>(progress: event)))
             }
-            try await writer.write(line(await task.value))
+            switch await task.value {
+            case .success(let result): try await writer.write(resultLine(result))
+            case .failure(let e): try await writer.write(line(ProgressStreamLine<String>(error: e.message, status: e.status)))
+            }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: APIRoutes.progressContentType], body: body)
+    }
+
+    /// An error line's message and status.
+    struct StreamError: Error, Sendable {
+        var message: String
+        var status: Int
     }
 
     /// One NDJSON line: compact JSON (no newline inside) and `\n`.

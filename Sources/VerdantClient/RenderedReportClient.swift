@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import VerdantAPI
+import VerdantCore
+
+// MARK: Reports rendered by the daemon (issue 8); the wire format is in VerdantAPI/RenderedReportAPI.swift.
+
+extension DaemonClient {
+    /// The report as `verdant report --format F` writes it, rendered by the daemon.
+    /// - Parameters: as `report(since:until:by:timeline:)`; `format`: a `ReportFormat` name; `timeZone`:
+    ///   this process's zone identifier (HTML shows local times); `progress`: the steps, when given.
+    /// - Returns: the bytes, or `nil` when the daemon cannot render for this zone (`409`,
+    ///   `renderedReportZoneMismatch`): ask for the `EnergyReport` then.
+    /// - Throws: `ClientError` as `report` does.
+    public func renderedReport(since: String?, until: String?, by: String?, format: String, timeZone: String,
+                               progress: ProgressSink? = nil) async throws -> [UInt8]? {
+        var items: [URLQueryItem] = []
+        if let by { items.append(URLQueryItem(name: "by", value: by)) }
+        if let since { items.append(URLQueryItem(name: "since", value: since)) }
+        if let until { items.append(URLQueryItem(name: "until", value: until)) }
+        items.append(URLQueryItem(name: APIRoutes.reportFormatQuery, value: format))
+        items.append(URLQueryItem(name: APIRoutes.reportTimeZoneQuery, value: timeZone))
+        if progress != nil { items.append(URLQueryItem(name: APIRoutes.progressQuery, value: "1")) }
+        var comps = URLComponents()
+        comps.path = APIRoutes.report
+        comps.queryItems = items
+        let request = try request("GET", uri: comps.string ?? APIRoutes.report, body: nil)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(Self.progressTimeoutSeconds))
+        } catch {
+            throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
+        }
+        let isStream = response.headers.first(name: "Content-Type")?.hasPrefix(APIRoutes.progressContentType) ?? false
+        let isRendered = response.headers.first(name: APIRoutes.renderedReportHeader) == format
+        if response.status.code >= 300 || !isRendered {
+            let data: Data
+            do {
+                data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+            } catch {
+                throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
+            }
+            let msg = (try? APIJSON.decoder().decode(APIErrorBody.self, from: data).error) ?? String(decoding: data, as: UTF8.self)
+            if response.status.code == 409, msg.hasPrefix(APIRoutes.renderedReportZoneMismatch) { return nil }
+            guard response.status.code < 300 else { throw ClientError(message: msg, status: Int(response.status.code)) }
+            throw ClientError(message: "unexpected reply from verdantd (no rendered report); are verdant and verdantd the same version?", status: Int(response.status.code))
+        }
+        var received: [UInt8] = []
+        do {
+            guard isStream, let progress else {
+                for try await chunk in response.body { received.append(contentsOf: chunk.readableBytesView) }
+                return received
+            }
+            // Progress lines, then the header line and exactly its byte count of report.
+            var header: RenderedReportHeader?
+            var start = 0
+            let decoder = APIJSON.decoder()
+            for try await chunk in response.body {
+                received.append(contentsOf: chunk.readableBytesView)
+                while header == nil, let nl = received[start...].firstIndex(of: 0x0A) {
+                    let line = Data(received[start..<nl])
+                    start = nl + 1
+                    guard !line.isEmpty else { continue }
+                    let l: ProgressStreamLine<RenderedReportHeader>
+                    do {
+                        l = try decoder.decode(ProgressStreamLine<RenderedReportHeader>.self, from: line)
+                    } catch {
+                        throw ClientError(message: "unexpected reply from verdantd (\(error)); are verdant and verdantd the same version?", status: 200)
+                    }
+                    if let p = l.progress { progress(p) }
+                    if let e = l.error { throw ClientError(message: e, status: l.status ?? 500) }
+                    if let h = l.result { header = h }
+                }
+                if header == nil, start > 0 { received.removeFirst(start); start = 0 }
+            }
+            guard let header else {
+                throw ClientError(message: "verdantd at \(socketPath) ended its answer without a result: is it still running? (verdant status)", status: nil)
+            }
+            guard received.count - start == header.bytes else {
+                throw ClientError(message: "the report from verdantd at \(socketPath) was cut short (\(received.count - start) of \(header.bytes) bytes): is it still running? (verdant status)", status: nil)
+            }
+            return Array(received[start...])
+        } catch let e as ClientError {
+            throw e
+        } catch {
+            throw ClientError(message: "the connection to verdantd at \(socketPath) broke before the answer came (\(error)): is it still running? (verdant status)", status: nil)
+        }
+    }
+}
