@@ -3,7 +3,7 @@
 # Usage: GRIDS=/tmp/grids.json python3 select_log.py inter+lastd
 import sys, time, numpy as np
 from proto import *
-from var import make
+from variants import make
 # Per step and per training week: the linear fit or the log-target twin, whichever had the lower MAPE
 # on the 8 weeks of out-of-sample predictions before the training instant (no test data).
 opts = sys.argv[1].split('+')
