@@ -9,9 +9,11 @@ import Foundation
 ///   its time of week (k = 1…`weeklyHarmonics`); a fixed horizon turns origin time into target time
 ///   by a rotation, so these equal target-time terms;
 /// - recent values: the last two slots, the values 3 h and 6 h before the last slot, the mean of the
-///   last 24 h;
+///   last 24 h, and (`lastYesterdayFeature`) the value 24 h before the last slot;
 /// - per horizon step: the same time on the latest known day and on the latest known week (the
-///   seasonal-naive 24 h and 168 h forecasts for that step).
+///   seasonal-naive 24 h and 168 h forecasts for that step);
+/// - (`dailyPhaseInteractions`) `last` and the same time on the latest day, each times sin and cos of
+///   the origin's time of day.
 ///
 /// Training: weighted ridge per step (weights 1/max(target, floor)², so the squared error is the
 /// squared relative error, closer to what MAPE measures than plain least squares; weights
@@ -41,7 +43,38 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         public var baselineLookbackWeeks: Int = 52
         /// Floor of the level used in the relative-error weights, gCO2eq/kWh.
         public var weightFloorGramsPerKWh: Double = 20
+        /// The level's interaction with the daily cycle: `last` and the same time on the latest day,
+        /// each times sin and cos of the origin's UTC time of day (k = 1), so how much a step trusts
+        /// the latest value or yesterday depends on the time of day (solar noon vs night). Chosen by
+        /// a rolling-origin prototype on the staged traces (docs/models.md, "What was tried").
+        /// Models stored before this setting existed decode with it off (their feature layout).
+        public var dailyPhaseInteractions: Bool = true
+        /// The value one day before the last slot (`last_yesterday`): with `last`, how far the latest
+        /// value is from the same time yesterday. Off when decoding a model stored before it existed.
+        public var lastYesterdayFeature: Bool = true
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case trainingWeeks, retrainEveryHours, validationFolds, lambda, dailyHarmonics, weeklyHarmonics,
+                 selectionMargin, baselineLookbackWeeks, weightFloorGramsPerKWh, dailyPhaseInteractions, lastYesterdayFeature
+        }
+
+        /// Decodes a stored configuration; the feature switches added after the first stored models
+        /// default to off when absent, so an older model keeps the feature layout it was trained with.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            trainingWeeks = try c.decode(Int.self, forKey: .trainingWeeks)
+            retrainEveryHours = try c.decode(Double.self, forKey: .retrainEveryHours)
+            validationFolds = try c.decode(Int.self, forKey: .validationFolds)
+            lambda = try c.decode(Double.self, forKey: .lambda)
+            dailyHarmonics = try c.decode(Int.self, forKey: .dailyHarmonics)
+            weeklyHarmonics = try c.decode(Int.self, forKey: .weeklyHarmonics)
+            selectionMargin = try c.decode(Double.self, forKey: .selectionMargin)
+            baselineLookbackWeeks = try c.decode(Int.self, forKey: .baselineLookbackWeeks)
+            weightFloorGramsPerKWh = try c.decode(Double.self, forKey: .weightFloorGramsPerKWh)
+            dailyPhaseInteractions = try c.decodeIfPresent(Bool.self, forKey: .dailyPhaseInteractions) ?? false
+            lastYesterdayFeature = try c.decodeIfPresent(Bool.self, forKey: .lastYesterdayFeature) ?? false
+        }
     }
 
     public let name = "ridge-v1"
@@ -141,7 +174,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
                 let x = design.shared(values: values, at: o, start0: originIndex0)
                 for h in 0..<horizonSlots where o + h < n {
                     guard let actual = history[history.startIndex + o + h], actual.isFinite else { continue }
-                    let p = design.perStep(values: values, at: o, step: h)
+                    let p = design.perStep(values: values, at: o, step: h, start0: originIndex0)
                     let model = fit.predict(shared: x, perStep: p, step: h)
                     oos[h].add(actual: actual, model: model, persistence: values[o - 1], seasonal24: p[0], seasonal168: p[1])
                 }
@@ -244,6 +277,11 @@ struct FeatureDesign {
     let sph: Int
     let names: [String]
     let sharedCount: Int
+    /// Index of `last` among the shared features (the per-step level columns share its standardisation).
+    let lastIndex: Int
+    /// Per-step columns: same time latest day and week, then (with `dailyPhaseInteractions`) the
+    /// latest day's value times sin and cos of the origin's time of day.
+    let perStepCount: Int
 
     init(configuration: RidgeIntensityForecaster.Configuration, slotSeconds: Int) {
         c = configuration
@@ -252,9 +290,21 @@ struct FeatureDesign {
         var n: [String] = []
         for k in 1...max(1, c.dailyHarmonics) where c.dailyHarmonics > 0 { n += ["sin_day_\(k)", "cos_day_\(k)"] }
         for k in 1...max(1, c.weeklyHarmonics) where c.weeklyHarmonics > 0 { n += ["sin_week_\(k)", "cos_week_\(k)"] }
+        lastIndex = n.count
         n += ["last", "last_2", "last_minus_3h", "last_minus_6h", "mean_24h"]
+        if c.dailyPhaseInteractions { n += ["last_times_sin_day", "last_times_cos_day"] }
+        if c.lastYesterdayFeature { n += ["last_yesterday"] }
         sharedCount = n.count
-        names = n + ["same_time_latest_day", "same_time_latest_week"]
+        var p = ["same_time_latest_day", "same_time_latest_week"]
+        if c.dailyPhaseInteractions { p += ["same_time_latest_day_times_sin_day", "same_time_latest_day_times_cos_day"] }
+        perStepCount = p.count
+        names = n + p
+    }
+
+    /// sin and cos of the UTC time of day of instant `t` (seconds since 1970), k = 1.
+    static func dayPhase(_ t: Double) -> (sin: Double, cos: Double) {
+        let a = 2 * Double.pi * t.truncatingRemainder(dividingBy: 86400) / 86400
+        return (sin(a), cos(a))
     }
 
     /// Shared features of origin index `o` (history index of the first forecast slot).
@@ -271,16 +321,28 @@ struct FeatureDesign {
         if c.weeklyHarmonics > 0 {
             for k in 1...c.weeklyHarmonics { let a = 2 * Double.pi * Double(k) * week; x.append(sin(a)); x.append(cos(a)) }
         }
-        x.append(f[o - 1]); x.append(f[o - 2]); x.append(f[o - 1 - 3 * sph]); x.append(f[o - 1 - 6 * sph])
+        let last = f[o - 1]
+        x.append(last); x.append(f[o - 2]); x.append(f[o - 1 - 3 * sph]); x.append(f[o - 1 - 6 * sph])
         x.append(f.mean(o - 24 * sph, o))
+        if c.dailyPhaseInteractions {
+            let ph = Self.dayPhase(t)
+            x.append(last * ph.sin); x.append(last * ph.cos)
+        }
+        if c.lastYesterdayFeature { x.append(f[o - 1 - 24 * sph]) }
         return x
     }
 
-    /// Per-step features: same time on the latest known day and week.
-    func perStep(values f: ForwardFilled, at o: Int, step h: Int) -> [Double] {
+    /// Per-step features: same time on the latest known day and week, and (with
+    /// `dailyPhaseInteractions`) the latest day's value times sin and cos of the origin's time of day.
+    func perStep(values f: ForwardFilled, at o: Int, step h: Int, start0: Date) -> [Double] {
         let d = 24 * sph, w = 168 * sph
-        return [f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: d)],
-                f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: w)]]
+        let sameDay = f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: d)]
+        var p = [sameDay, f[SeasonalNaiveForecaster.sourceIndex(count: o, step: h, periodSlots: w)]]
+        if c.dailyPhaseInteractions {
+            let ph = Self.dayPhase(start0.timeIntervalSince1970 + Double(o * slotSeconds))
+            p.append(sameDay * ph.sin); p.append(sameDay * ph.cos)
+        }
+        return p
     }
 
     struct Fit {
@@ -302,7 +364,7 @@ struct FeatureDesign {
     /// Standardisation uses the means and standard deviations over all origins of the window.
     func fit(values f: ForwardFilled, history: ArraySlice<Double?>, start0: Date, from: Int, to: Int,
              horizonSlots H: Int, lambda: Double, floor: Double) -> Fit? {
-        let ds = sharedCount, d = ds + 2
+        let ds = sharedCount, d = ds + perStepCount
         let m = to - from
         guard m > d * 4 else { return nil }
         // Shared rows, weights.
@@ -318,13 +380,25 @@ struct FeatureDesign {
             let v = max(0, s2 / Double(m) - mu * mu)
             scales[j] = v > 1e-12 ? v.squareRoot() : 1
         }
-        let lastIndex = ds - 5
+        // Per-step level columns: the standardisation of `last`; their phase interactions: mean 0,
+        // the scale of `last` (a level times a sine).
         means[ds] = means[lastIndex]; scales[ds] = scales[lastIndex]
         means[ds + 1] = means[lastIndex]; scales[ds + 1] = scales[lastIndex]
+        for j in (ds + 2)..<d { means[j] = 0; scales[j] = scales[lastIndex] }
+        // sin and cos of each origin's time of day, for the per-step interactions.
+        var phase = [Double](repeating: 0, count: 2 * m)
+        if c.dailyPhaseInteractions {
+            for i in 0..<m {
+                let ph = Self.dayPhase(start0.timeIntervalSince1970 + Double((from + i) * slotSeconds))
+                phase[2 * i] = ph.sin; phase[2 * i + 1] = ph.cos
+            }
+        }
+        let interactions = c.dailyPhaseInteractions
+        let lastScale = scales[lastIndex]
         // Standardised shared rows.
         var z = [Double](repeating: 0, count: m * ds)
         for i in 0..<m { for j in 0..<ds { z[i * ds + j] = (xs[i][j] - means[j]) / scales[j] } }
-        let full = d + 1  // [1, z, seasonal-day, seasonal-week]
+        let full = d + 1  // [1, z, seasonal-day, seasonal-week, (seasonal-day × sin, × cos)]
         var intercepts = [Double](repeating: 0, count: H)
         var coefficients = [[Double]](repeating: [], count: H)
         var a = [Double](repeating: 0, count: full * full)
@@ -350,6 +424,8 @@ struct FeatureDesign {
             a.withUnsafeMutableBufferPointer { ap in
             by.withUnsafeMutableBufferPointer { bp in
             r.withUnsafeMutableBufferPointer { rp in
+            phase.withUnsafeBufferPointer { php in
+            f.v.withUnsafeBufferPointer { fp in
                 for i in 0..<max(0, m - h) {
                     let o = from + i
                     let y = tp[o + h]
@@ -362,6 +438,11 @@ struct FeatureDesign {
                     for j in 0..<ds { rp[j + 1] = zp[i * ds + j] }
                     rp[ds + 1] = gp[max(0, o + cDay)]
                     rp[ds + 2] = gp[max(0, o + cWeek)]
+                    if interactions {
+                        let sameDay = fp[max(0, o + cDay)] / lastScale
+                        rp[ds + 3] = sameDay * php[2 * i]
+                        rp[ds + 4] = sameDay * php[2 * i + 1]
+                    }
                     for j in 0..<full {
                         let wr = wi * rp[j]
                         bp[j] += wr * y
@@ -369,7 +450,7 @@ struct FeatureDesign {
                         for k in 0...j { ap[row + k] += wr * rp[k] }
                     }
                 }
-            }}}}}}
+            }}}}}}}}
             guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue }
             // Normalise the weights to mean 1 over the rows used, so λ is per row.
             let count = Double(used)

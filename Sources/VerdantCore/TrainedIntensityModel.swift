@@ -79,7 +79,7 @@ public struct TrainedIntensityModel: Sendable, Codable, Hashable {
         out.reserveCapacity(horizonSlots)
         for h in 0..<horizonSlots {
             let s = steps[min(h, steps.count - 1)]
-            let p = design.perStep(values: f, at: o, step: h)
+            let p = design.perStep(values: f, at: o, step: h, start0: start0)
             var ridge = s.intercept
             for j in 0..<x.count { ridge += s.coefficients[j] * (x[j] - means[j]) / scales[j] }
             for j in 0..<p.count { ridge += s.coefficients[x.count + j] * (p[j] - means[x.count + j]) / scales[x.count + j] }
