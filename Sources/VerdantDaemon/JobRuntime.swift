@@ -105,8 +105,6 @@ public actor JobRuntime: VerdantAPIHandler {
     public nonisolated let schedulerDoorbell = SchedulerDoorbell()
     /// Samples taken since start.
     public private(set) var ticks = 0
-    /// The thread this actor runs on, which also wakes for the sampler (JobRuntime+SamplerThread.swift).
-    public nonisolated let samplerThread = SamplerThread(name: "verdant-runtime")
     /// Executor `slurm`: whether the cluster answered last time (JobRuntime+Slurm.swift).
     var batchHealth = BatchHealth()
     var slurmNode = SlurmNodeTracker()

@@ -21,37 +21,27 @@ struct SamplerService: Service {
 
     /// With systemd's watchdog on, the sampler wakes at least four times per `WATCHDOG_USEC` and pings
     /// only after a sample was really taken: a wedged sampler stops the pings and systemd restarts
-    /// the daemon. Without it, it samples every `interval`. The samples are taken on the runtime's
-    /// own thread (`JobRuntime.startTicking`, SamplerThread.swift); this task only waits for the
-    /// graceful shutdown.
+    /// the daemon. Without it, it samples every `interval`.
     func run() async throws {
         let watchdog = notifier.watchdogInterval()
         let period = watchdog.map { min(interval, $0 / 4) } ?? interval
-        let state = TickState()
-        runtime.startTicking(every: period) { [stallFile, logger, notifier] runtime in
-            if state.stalled { return }
-            if let stallFile, unlink(stallFile) == 0 {
-                logger?.warning("debug: the sampler stalls now (debug-stall-file appeared); no more samples or watchdog pings",
-                                metadata: ["file": "\(stallFile)"])
-                state.stalled = true
-                return
-            }
-            if runtime.sample(), watchdog != nil { notifier.watchdogPing() }
-            state.count += 1
-            if state.count % 5 == 0 { notifier.status(runtime.statusLine()) }
-        }
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            var n = 0
+            while !Task.isCancelled {
+                if let stallFile, unlink(stallFile) == 0 {
+                    logger?.warning("debug: the sampler stalls now (debug-stall-file appeared); no more samples or watchdog pings",
+                                    metadata: ["file": "\(stallFile)"])
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)) }
+                    break
+                }
+                if await runtime.sample(), watchdog != nil { notifier.watchdogPing() }
+                n += 1
+                if n % 5 == 0 { notifier.status(await runtime.statusLine()) }
+                try? await Task.sleep(for: period)
+            }
         }
-        runtime.stopTicking()
         notifier.stopping()
         await runtime.shutdown()
-    }
-
-    /// The tick's counters; only ever touched on the runtime's thread.
-    private final class TickState: @unchecked Sendable {
-        var count = 0
-        var stalled = false
     }
 }
 
