@@ -646,35 +646,22 @@ public struct EnergyReport: Sendable, Hashable, Codable {
 
 /// UTC calendar keys for report rows.
 ///
-/// Computed with integer day arithmetic (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms",
-/// howardhinnant.github.io/date_algorithms.html: `civil_from_days`, `days_from_civil`) instead of
+/// Computed with integer day arithmetic (`CivilDays`: H. Hinnant, "chrono-Compatible Low-Level Date
+/// Algorithms", http://howardhinnant.github.io/date_algorithms.html) instead of
 /// `Calendar`, which cost microseconds per call and dominated a year's `--by day` report; the keys are
 /// the same (proleptic Gregorian, UTC; ISO-8601 weeks start on Monday, week 1 holds the first Thursday).
 public enum ReportCalendar {
     /// Days since 1970-01-01 of the UTC day holding `d`.
     static func unixDay(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 / 86400).rounded(.down)) }
 
-    /// (year, month 1–12, day 1–31) of a day count since 1970-01-01 (`civil_from_days`).
+    /// (year, month 1–12, day 1–31) of a day count since 1970-01-01 (`CivilDays.date(fromDays:)`).
     public static func civilDate(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        CivilDays.date(fromDays: days)
     }
 
-    /// Days since 1970-01-01 of a civil date (`days_from_civil`).
+    /// Days since 1970-01-01 of a civil date (`CivilDays.days(year:month:day:)`).
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDays.days(year: year, month: month, day: day)
     }
 
     /// `v` in decimal, zero-padded to `width` digits.

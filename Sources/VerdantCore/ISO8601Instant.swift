@@ -82,15 +82,9 @@ enum ISO8601Instant {
         }
     }
 
-    /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant, "chrono-Compatible
-    /// Low-Level Date Algorithms", `days_from_civil`).
+    /// Days from 1970-01-01 to the given proleptic Gregorian date (`CivilDays.days(year:month:day:)`).
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int(CivilDays.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 }
 

@@ -26,7 +26,7 @@ public enum StorageDate {
         let ms = Int64(udate.rounded())
         let days = ms / 86_400_000
         let msOfDay = ms - days * 86_400_000
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDays.date(fromDays: days)
         var out = [UInt8](repeating: 0, count: 23)
         func put(_ v: Int64, _ at: Int, _ width: Int) {
             var v = v
@@ -43,19 +43,6 @@ public enum StorageDate {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01: Howard Hinnant's
-    /// `civil_from_days` (http://howardhinnant.github.io/date_algorithms.html, public domain).
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
 }
 
 // The two row types the sampler writes every flush: encoded column by column (GRDB's

@@ -66,16 +66,9 @@ import Testing
         #expect(ISO8601.parse(" 2020-06-01 00:00:00 ")?.timeIntervalSince1970 == 1_590_969_600)
     }
 
-    /// Proleptic Gregorian date of a day number since 1970-01-01 (Hinnant's `civil_from_days`).
-    private func civil(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    /// Proleptic Gregorian date of a day number since 1970-01-01 (`CivilDays`, as `Int`s for `String(format:)`).
+    private func civil(_ days: Int) -> (Int, Int, Int) {
+        let c = CivilDays.date(fromDays: Int64(days))
+        return (Int(c.year), Int(c.month), Int(c.day))
     }
 }

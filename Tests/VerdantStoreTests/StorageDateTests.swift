@@ -39,13 +39,6 @@ import VerdantCore
         }
     }
 
-    @Test func civilFromDaysKnownDates() {
-        #expect(StorageDate.civil(fromDays: 0) == (1970, 1, 1))
-        #expect(StorageDate.civil(fromDays: 11_016) == (2000, 2, 29))
-        #expect(StorageDate.civil(fromDays: -1) == (1969, 12, 31))
-        #expect(StorageDate.civil(fromDays: 47_541) == (2100, 3, 1))   // 2100 is not a leap year
-    }
-
     @Test func sampleAndIntervalRowsReadBackAndMatchTheCodableColumns() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdant-rows-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
