@@ -29,39 +29,21 @@ import Glibc
     }
 
     @Test(.enabled(if: geteuid() == 0 && CgroupLayout.detect() != nil)) func jobCheckpointsAndRestartsWithTheRightOutput() async throws {
-        let dir = NSTemporaryDirectory() + "verdant-ckpt-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+        let fx = try CheckpointFixture(prefix: "verdant-ckpt")
+        defer { fx.remove() }
+        let dir = fx.dir
         // Trace (5-min slots): 500, 100, 500, 100, then 500 until 01:00. Replay at 300×: a slot is 1 s.
-        let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
+        let t0 = CheckpointFixture.t0
         let values: [Double] = [500, 100, 500, 100] + Array(repeating: 500, count: 8)
         let series = IntensitySeries(points: values.enumerated().map { IntensityPoint(time: t0.addingTimeInterval(Double($0.offset) * 300), intensity: IntensityGramsPerKWh($0.element)) },
                                      fallback: IntensityGramsPerKWh(480), coverageEnd: t0.addingTimeInterval(3600))
         let clock = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 300))
         // The batch policy is not interruptible: the job is, by its own --checkpoint-signal.
-        let p = try PolicyFile.parse("name: t\nkinds:\n  batch:\n    expected-duration: 10m\n    deadline: 40m\n    power-watts: 36\n", file: "t.yaml")
-        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
-        let rt = JobRuntime(parts: .init(
-            database: try VerdantDatabase(path: dir + "/verdant.sqlite"),
-            sensor: NodeSensor(powercapRoot: "/nonexistent", procRoot: "/proc", model: model, cpufreqRoot: nil),
-            model: model, executor: ProcessExecutor(layout: CgroupLayout.detect(), instance: "ckpt-\(getpid())"), clock: clock,
-            series: series, intensitySource: "trace:test", intensityZone: "test",
-            policy: p.policy, defaultDeadlines: p.deadlines, stateDirectory: dir, flushIntervalSeconds: 0,
-            logger: Logger(label: "test"), capacity: .unlimited))
+        let rt = try fx.runtime(database: try VerdantDatabase(path: fx.databasePath), clock: clock, series: series,
+                                instance: "ckpt-\(getpid())", expectedDuration: "10m", deadline: "40m")
         // 20 steps of 0.1 s (≈ 2 s, the 10 min predicted at 300×). On SIGUSR1 it saves the last step
         // done and exits 0; at a start it resumes after the saved step.
-        let script = """
-            cd \(dir)
-            i=$(cat progress 2>/dev/null || echo 0)
-            echo "start $VERDANT_RESTART_COUNT $i" >> starts
-            trap 'wc -l < out > progress; exit 0' USR1
-            while [ $i -lt 20 ]; do i=$((i+1)); echo $i >> out; sleep 0.1; done
-            echo end >> out
-            """
-        var request = SubmitRequest(name: "ckpt", kind: "batch", deadline: "40m", expectedDuration: "10m",
-                                    command: ["/bin/sh", "-c", script], workingDirectory: dir, environment: [])
-        request.checkpointSignal = "SIGUSR1"
-        request.checkpointGrace = "5s"
+        let request = fx.request(name: "ckpt", steps: 20, deadline: "40m", expectedDuration: "10m", grace: "5s")
         let submitted = try await rt.submit(request, caller: me)
         #expect(submitted.checkpointSignal == "SIGUSR1")
         let plan = try #require(try await rt.plan(caller: me).first { $0.id == submitted.id })
@@ -79,10 +61,9 @@ import Glibc
         }
         #expect(sawStopped)
         #expect(done)
-        let expected = (1...20).map { "\($0)\n" }.joined() + "end\n"
-        #expect(try String(contentsOfFile: dir + "/out", encoding: .utf8) == expected)
+        #expect(try fx.output() == CheckpointFixture.uninterruptedOutput(steps: 20))
         // Two starts: the first from 0, the restart (VERDANT_RESTART_COUNT=1) from the saved step.
-        let starts = try String(contentsOfFile: dir + "/starts", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
+        let starts = try fx.starts()
         #expect(starts.count == 2)
         #expect(starts.first == ["start", "0", "0"])
         let saved = Int(starts.last?.last ?? "") ?? -1

@@ -18,55 +18,28 @@ import Glibc
 @Suite(.serialized) struct CheckpointResumePlanTests {
     let me = Caller(uid: getuid(), gid: getgid(), pid: getpid())
 
-    func runtime(dir: String, database: VerdantDatabase, clock: DaemonClock, series: IntensitySeries, instance: String) throws -> JobRuntime {
-        let p = try PolicyFile.parse("name: t\nkinds:\n  batch:\n    expected-duration: 30m\n    deadline: 3h\n    power-watts: 36\n", file: "t.yaml")
-        let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
-        return JobRuntime(parts: .init(
-            database: database,
-            sensor: NodeSensor(powercapRoot: "/nonexistent", procRoot: "/proc", model: model, cpufreqRoot: nil),
-            model: model, executor: ProcessExecutor(layout: CgroupLayout.detect(), instance: instance), clock: clock,
-            series: series, intensitySource: "trace:test", intensityZone: "test",
-            policy: p.policy, defaultDeadlines: p.deadlines, stateDirectory: dir, flushIntervalSeconds: 0,
-            logger: Logger(label: "test"), capacity: .unlimited))
-    }
-
     @Test(.enabled(if: geteuid() == 0 && CgroupLayout.detect() != nil)) func resumedJobIsPlannedForItsRemainingWork() async throws {
-        let dir = NSTemporaryDirectory() + "verdant-ckpt-remaining-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
-        let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
-        let path = dir + "/verdant.sqlite"
+        let fx = try CheckpointFixture(prefix: "verdant-ckpt-remaining")
+        defer { fx.remove() }
+        let t0 = CheckpointFixture.t0
+        let path = fx.databasePath
         // 100 steps of 0.1 s. On SIGUSR1 it saves the last step done and exits 0; at a start it resumes after it.
-        let script = """
-            cd \(dir)
-            i=$(cat progress 2>/dev/null || echo 0)
-            echo "start $VERDANT_RESTART_COUNT $i" >> starts
-            trap 'wc -l < out > progress; exit 0' USR1
-            while [ $i -lt 100 ]; do i=$((i+1)); echo $i >> out; sleep 0.1; done
-            echo end >> out
-            """
-        var request = SubmitRequest(name: "ckpt-remaining", kind: "batch", deadline: "3h", expectedDuration: "30m",
-                                    command: ["/bin/sh", "-c", script], workingDirectory: dir, environment: [])
-        request.checkpointSignal = "SIGUSR1"
-        request.checkpointGrace = "3s"
+        let request = fx.request(name: "ckpt-remaining", steps: 100, deadline: "3h", expectedDuration: "30m", grace: "3s")
+        func runtime(database: VerdantDatabase, clock: DaemonClock, series: IntensitySeries, instance: String) throws -> JobRuntime {
+            try fx.runtime(database: database, clock: clock, series: series, instance: instance, expectedDuration: "30m", deadline: "3h")
+        }
 
         // First daemon, replaying from t0 at 100×: a flat 100 g/kWh, so the job runs at once; it is
         // shut down after at least 25 steps (≥ 2.5 s real = 250 s of trace time; more on a loaded machine).
-        let flat = IntensitySeries(points: (0..<48).map { IntensityPoint(time: t0.addingTimeInterval(Double($0) * 300), intensity: IntensityGramsPerKWh(100)) },
-                                   fallback: IntensityGramsPerKWh(480), coverageEnd: t0.addingTimeInterval(4 * 3600))
+        let flat = CheckpointFixture.flatSeries(from: t0, slots: 48, grams: 100)
         let clock1 = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 100))
         let db1 = try VerdantDatabase(path: path)
-        let rt1 = try runtime(dir: dir, database: db1, clock: clock1, series: flat, instance: "ckpt-rem1-\(getpid())")
+        let rt1 = try runtime(database: db1, clock: clock1, series: flat, instance: "ckpt-rem1-\(getpid())")
         let submitted = try await rt1.submit(request, caller: me)
-        var steps = 0
-        for _ in 0..<1000 where steps < 25 {
-            _ = await rt1.startDueJobs()
-            steps = ((try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "").split(separator: "\n").count
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let steps = try await fx.tick(rt1, untilStepsDone: 25)
         #expect(steps >= 25)
         await rt1.shutdown()
-        let saved = Int(((try? String(contentsOfFile: dir + "/progress", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let saved = fx.savedStep
         #expect(saved >= 25 && saved < 100)
         #expect(try db1.job(id: submitted.id)?.state == .queued)
         try db1.close()
@@ -79,7 +52,7 @@ import Glibc
                                      fallback: IntensityGramsPerKWh(480), coverageEnd: t1.addingTimeInterval(3 * 3600))
         let clock2 = DaemonClock(replay: ReplayClock(anchor: t1, anchorMonotonicNanos: monotonicNanos(), speed: 300))
         let db2 = try VerdantDatabase(path: path)
-        let rt2 = try runtime(dir: dir, database: db2, clock: clock2, series: series, instance: "ckpt-rem2-\(getpid())")
+        let rt2 = try runtime(database: db2, clock: clock2, series: series, instance: "ckpt-rem2-\(getpid())")
         try await rt2.recoverAfterRestart()
         let queued = try #require(try db2.job(id: submitted.id))
         #expect(queued.state == .queued)
@@ -124,9 +97,8 @@ import Glibc
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(finished)
-        let expected = (1...100).map { "\($0)\n" }.joined() + "end\n"
-        #expect(try String(contentsOfFile: dir + "/out", encoding: .utf8) == expected)
-        let starts = try String(contentsOfFile: dir + "/starts", encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(try fx.output() == CheckpointFixture.uninterruptedOutput(steps: 100))
+        let starts = try fx.starts()
         #expect(starts == [["start", "0", "0"], ["start", "1", "\(saved)"]])
         let second = try db2.intervals(jobID: submitted.id).filter { $0.startAt >= t1 }
         #expect((second.first?.startAt ?? .distantPast) >= t1.addingTimeInterval(1200))
