@@ -50,6 +50,11 @@ public enum StorageDate {
 // Records.swift), without the Codable encoder and `DateFormatter` per row.
 
 extension EnergySampleRecord {
+    /// Writes the sample's columns into `container` (GRDB `EncodableRecord`): `zone`, `zone_name`,
+    /// `source` (`measured`/`estimated`/…), `start_at` and `end_at` (UTC text `yyyy-MM-dd HH:mm:ss.SSS`,
+    /// `StorageDate`), `duration_s` (monotonic seconds), `energy_j` (J, NULL unless `status` is `ok`),
+    /// `busy_cpu_s` (CPU-seconds) and `status`. The Codable encoding's names and values. Throws nothing
+    /// itself (`throws` is the protocol's).
     public func encode(to container: inout PersistenceContainer) throws {
         container["zone"] = zone
         container["zone_name"] = zoneName
@@ -64,6 +69,10 @@ extension EnergySampleRecord {
 }
 
 extension JobIntervalRecord {
+    /// Writes the interval's columns into `container` (GRDB `EncodableRecord`): `job_id`, `start_at` and
+    /// `end_at` (UTC text, `StorageDate`), `energy_j` (J), `source`, `cpu_s` (CPU-seconds),
+    /// `intensity_g_per_kwh` (gCO2eq/kWh) and `carbon_g` (g CO2eq). The Codable encoding's names and
+    /// values. Throws nothing itself (`throws` is the protocol's).
     public func encode(to container: inout PersistenceContainer) throws {
         container["job_id"] = jobID
         container["start_at"] = StorageDate.text(startAt)
