@@ -85,10 +85,18 @@ extension VerdantDatabase {
 
     struct ZoneKey: Hashable { var zone: String; var name: String }
 
-    /// Inserts samples into `energy_ticks`, grouped by start. A zone sample whose zone and start are
-    /// already stored is ignored (as the v2 unique key on zone and start did).
-    static func insertTicks(_ db: Database, _ samples: [EnergySampleRecord]) throws {
+    /// Inserts samples into `energy_ticks`, grouped by start (Unix ms).
+    ///
+    /// A zone sample whose zone and start are already stored is ignored when it is the same sample
+    /// (same source, status, energy and timing: a repeated write, as the v2 unique key on zone and start
+    /// ignored it). A different sample of that zone with that start (the wall clock stepped back onto a
+    /// stored start, docs/measurement.md "Wall-clock steps") is never dropped: it is stored 1 ms later,
+    /// again until a free start is found; its monotonic duration and energy are kept.
+    /// - Parameter onStored: called with the start (Unix ms) and the sample for each zone sample written.
+    static func insertTicks(_ db: Database, _ samples: [EnergySampleRecord],
+                            onStored: ((Int64, EnergySampleRecord) throws -> Void)? = nil) throws {
         guard !samples.isEmpty else { return }
+        var displaced: [EnergySampleRecord] = []
         // Zone rows of this batch only (an indexed lookup per distinct zone and name), never the whole table.
         var ids: [ZoneKey: Int64] = [:]
         var zoneOf: [Int64: String] = [:]
@@ -120,14 +128,21 @@ extension VerdantDatabase {
             let tick = TickTiming(spanMs: millis(first.endAt) - start, durationUs: micros(first.durationSeconds),
                                   busyUs: micros(first.busyCPUSeconds))
             var entries: [TickEntry] = []
+            var batchSamples: [EnergySampleRecord] = []
             var seen = Set<String>()
-            for s in samples[k..<e] where seen.insert(s.zone).inserted {
+            for s in samples[k..<e] {
+                // A second sample of a zone with the same start in one batch: written after this tick,
+                // at the same start (then ignored if it is the same sample, else moved on 1 ms).
+                guard seen.insert(s.zone).inserted else { displaced.append(s); continue }
                 let zid = try id(s)
                 zoneOf[zid] = s.zone
                 entries.append(TickEntry(sample: s, zoneID: zid, start: start, tick: tick))
+                batchSamples.append(s)
             }
             try insert.execute(arguments: [start, tick.spanMs, tick.durationUs, tick.busyUs, entries.count, encode(entries, tick: tick)])
-            if db.changesCount == 0 {
+            if db.changesCount != 0 {
+                if let onStored { for s in batchSamples { try onStored(start, s) } }
+            } else {
                 // A tick with this start exists: add the zones it lacks.
                 let row = try Row.fetchOne(db, sql: "SELECT span_ms, duration_us, busy_us, zones FROM energy_ticks WHERE start_ms = ?",
                                            arguments: [start])!
@@ -136,16 +151,29 @@ extension VerdantDatabase {
                 for e in stored where zoneOf[e.zoneID] == nil {
                     zoneOf[e.zoneID] = try String.fetchOne(db, sql: "SELECT zone FROM energy_zones WHERE id = ?", arguments: [e.zoneID]) ?? ""
                 }
-                let have = Set(stored.map { zoneOf[$0.zoneID] ?? "" })
-                for var entry in entries where !have.contains(zoneOf[entry.zoneID] ?? "") {
+                var have: [String: TickEntry] = [:]
+                for e in stored { have[zoneOf[e.zoneID] ?? ""] = e }
+                var added: [EnergySampleRecord] = []
+                for (i, s) in batchSamples.enumerated() {
+                    var entry = entries[i]
+                    if let prior = have[s.zone] {
+                        // The same sample written again is ignored; another one of this zone moves on 1 ms.
+                        if !prior.isSameSample(as: entry) { displaced.append(s.startingOneMillisecondLater()) }
+                        continue
+                    }
                     entry.ownTiming = entry.timing != old
                     stored.append(entry)
+                    added.append(s)
                 }
-                try db.execute(sql: "UPDATE energy_ticks SET n = ?, zones = ? WHERE start_ms = ?",
-                               arguments: [stored.count, encode(stored, tick: old), start])
+                if !added.isEmpty {
+                    try db.execute(sql: "UPDATE energy_ticks SET n = ?, zones = ? WHERE start_ms = ?",
+                                   arguments: [stored.count, encode(stored, tick: old), start])
+                    if let onStored { for s in added { try onStored(start, s) } }
+                }
             }
             k = e
         }
+        if !displaced.isEmpty { try insertTicks(db, displaced, onStored: onStored) }
     }
 
     struct TickTiming: Equatable { var spanMs: Int64; var durationUs: Int64; var busyUs: Int64 }
@@ -166,6 +194,11 @@ extension VerdantDatabase {
             self.energyMicrojoules = energyMicrojoules
             self.timing = timing
             self.ownTiming = ownTiming
+        }
+
+        /// Whether `other` stores the same sample: same source, status, energy and timing.
+        func isSameSample(as other: TickEntry) -> Bool {
+            source == other.source && status == other.status && energyMicrojoules == other.energyMicrojoules && timing == other.timing
         }
 
         init(sample s: EnergySampleRecord, zoneID: Int64, start: Int64, tick: TickTiming) {

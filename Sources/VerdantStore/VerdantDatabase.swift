@@ -335,7 +335,14 @@ public final class VerdantDatabase: Sendable {
     /// and meta values (e.g. the replay position).
     public func append(samples: [EnergySampleRecord], intervals: [JobIntervalRecord], meta: [String: String]) throws {
         try write { db in
-            try Self.insertTicks(db, samples)
+            // Samples starting below the minute watermark (after a wall-clock step back) go into the
+            // roll-ups too (LateSampleRollup.swift).
+            if let late = try LateSampleRollup(db, samples: samples) {
+                try Self.insertTicks(db, samples, onStored: { late.add(startMs: $0, $1) })
+                try late.write(db)
+            } else {
+                try Self.insertTicks(db, samples)
+            }
             try JobIntervalRecord.insertAll(intervals, db)   // prepared statement: SampleRowEncoding.swift
             for (k, v) in meta {
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [k, v])

@@ -67,15 +67,20 @@ import VerdantCore
         #expect(sums.map(\.zone) == ["intel-rapl:0", "intel-rapl:0:0"])
         #expect(sums[0].energyJoules == 615 && sums[0].okSeconds == 60 && sums[0].missingSeconds == 0)
         #expect(sums[1].energyJoules == 114.75 && sums[1].okSeconds == 54 && sums[1].missingSeconds == 6)
-        // A sample for a (zone, start) already stored is ignored, as the v2 unique key did; a new zone joins the tick.
+        // The same sample for a (zone, start) already stored is ignored, as the v2 unique key did; a
+        // different one of that zone and start (a wall-clock step back, docs/measurement.md) is stored
+        // 1 ms later, not dropped; a new zone joins the tick.
         try db.append(samples: [EnergySampleRecord(zone: "intel-rapl:0", zoneName: "package-0", source: .measured, startAt: t0,
                                                    endAt: t0.addingTimeInterval(1), durationSeconds: 1, energy: EnergyJoules(99), busyCPUSeconds: 0.5),
                                 EnergySampleRecord(zone: "intel-rapl:1", zoneName: "package-1", source: .measured, startAt: t0,
-                                                   endAt: t0.addingTimeInterval(1), durationSeconds: 1, energy: EnergyJoules(4), busyCPUSeconds: 0.5)],
+                                                   endAt: t0.addingTimeInterval(1), durationSeconds: 1, energy: EnergyJoules(4), busyCPUSeconds: 0.5),
+                                EnergySampleRecord(zone: "intel-rapl:0", zoneName: "package-0", source: .measured, startAt: t0,
+                                                   endAt: t0.addingTimeInterval(1), durationSeconds: 1, energy: EnergyJoules(10.25), busyCPUSeconds: 0.5)],
                       intervals: [], meta: [:])
         let first = try db.samples(from: t0, to: t0.addingTimeInterval(0.5))
-        #expect(first.map(\.zone) == ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl:1"])
-        #expect(first.map { $0.energy?.joules } == [10.25, 2.125, 4])
+        #expect(first.map(\.zone) == ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl:1", "intel-rapl:0"])
+        #expect(first.map { $0.energy?.joules } == [10.25, 2.125, 4, 99])
+        #expect(first.map { (($0.startAt.timeIntervalSince(t0)) * 1000).rounded() } == [0, 0, 0, 1])
         #expect(try db.integrityCheck() == ["ok"])
     }
 
