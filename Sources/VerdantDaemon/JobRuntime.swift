@@ -181,8 +181,20 @@ public actor JobRuntime: VerdantAPIHandler {
         var j = job
         j.pid = handle.pid ?? j.pid
         j.cgroupPath = handle.cgroupPath ?? j.cgroupPath
+        // It still holds its GPUs: held for it again before any queued job is given one; their energy
+        // is charged from now on, as its CPU energy is.
+        var gpuIndices: [Int] = []
+        if j.gpus > 0 {
+            let recorded = try? parts.database.gpuIndices(jobID: id)
+            gpuIndices = gpuAllocator.holdRecovered(job: id, recorded: recorded, count: j.gpus)
+            if gpuIndices != recorded {
+                log.warning("re-adopted job's GPUs not known; holding the lowest free ones", metadata: [
+                    "job.id": "\(id)", "gpus": "\(j.gpus)", "held": "\(gpuIndices)", "recorded": "\(recorded.map { "\($0)" } ?? "none")"])
+            }
+        }
         running[id] = RunningJob(job: j, handle: handle, last: JobReading(node: reading, time: time, jobCPUSeconds: cpu),
-                                 stopping: nil)
+                                 stopping: nil, gpuIndices: gpuIndices,
+                                 gpuStart: gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:])
         log.info("job re-adopted after restart", metadata: ["job.id": "\(id)", "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
         follow(id: id, handle: handle)
     }
@@ -513,6 +525,14 @@ public actor JobRuntime: VerdantAPIHandler {
                 return true   // not started; rechecked when a GPU is released
             }
             gpuIndices = assigned
+            // Recorded before the job is: a daemon restarted while it runs holds the same GPUs for it.
+            do {
+                try parts.database.recordGPUIndices(jobID: id, indices: assigned)
+            } catch {
+                gpuAllocator.release(job: id)
+                log.error("cannot record a job's GPUs; retrying", metadata: ["job.id": "\(id)", "error": "\(error)"])
+                return false
+            }
         }
         let gpuStart = gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:]
         // A checkpoint-mode job queued again at a daemon shutdown resumes: same first start, next restart count.

@@ -251,6 +251,7 @@ public final class VerdantDatabase: Sendable {
         registerJobMemory(&m)
         registerJobCheckpoint(&m)
         registerMinimumSavingDecisions(&m)
+        registerJobGPUIndices(&m)
         return m
     }
 
