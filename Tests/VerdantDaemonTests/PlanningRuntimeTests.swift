@@ -82,12 +82,13 @@ import Glibc
     @Test(.enabled(if: usable && freezer)) func interruptibleJobIsFrozenBetweenItsRunsAndFinishesWithTheRightOutput() async throws {
         let dir = NSTemporaryDirectory() + "verdant-plan-int-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Trace (5-min slots): 500, 100, 500, 100, then 500 until 01:00. Replay at 300×: a slot is 1 s.
+        // Trace (5-min slots): 500, 100, 500, 100, then 500 until 01:00. Replay at 150×: a slot is 2 s, so
+        // the job's first line comes within its first run slot on a loaded machine (at 300× it had 1 s).
         let t0 = ISO8601.parse("2020-06-01T00:00:00Z")!
         let values: [Double] = [500, 100, 500, 100] + Array(repeating: 500, count: 8)
         let series = IntensitySeries(points: values.enumerated().map { IntensityPoint(time: t0.addingTimeInterval(Double($0.offset) * 300), intensity: IntensityGramsPerKWh($0.element)) },
                                      fallback: IntensityGramsPerKWh(480), coverageEnd: t0.addingTimeInterval(3600))
-        let clock = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 300))
+        let clock = DaemonClock(replay: ReplayClock(anchor: t0, anchorMonotonicNanos: monotonicNanos(), speed: 150))
         let policy = """
             name: t
             kinds:
@@ -105,14 +106,14 @@ import Glibc
         let rt = try runtime(dir: dir, policy: policy, series: series, clock: clock, capacity: .unlimited)
         let out = dir + "/out"
         let training = try await rt.submit(SubmitRequest(name: "train", kind: "training", deadline: "40m", expectedDuration: "10m",
-            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
+            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
             workingDirectory: dir, environment: []), caller: me)
         let inference = try await rt.submit(SubmitRequest(name: "infer", kind: "inference", deadline: "1h", expectedDuration: "1m",
             command: ["/bin/true"], workingDirectory: dir, environment: []), caller: me)
         // Inference runs at once (max-delay 0) although later slots are cleaner.
         let plan = try await rt.plan(caller: me)
         let inf = try #require(plan.first { $0.id == inference.id })
-        // (Planned a few trace seconds after `submitted_at`: the re-plan's now; 300× replay.)
+        // (Planned a few trace seconds after `submitted_at`: the re-plan's now; 150× replay.)
         #expect(inf.plannedStart == inf.latestStart)
         #expect(inf.plannedStart.timeIntervalSince(inf.submittedAt) < 60)
         #expect(inf.planReason == "deadline-bound")
@@ -129,7 +130,7 @@ import Glibc
         #expect(abs((tr.oracleCarbonGrams ?? -1) - kWh * 100) < 1e-9)
         // Run it: it is frozen at 00:10 and thawed at 00:15; nothing is written while frozen.
         var sawPaused = false, frozenStable = false, done = false
-        for _ in 0..<1500 where !done {
+        for _ in 0..<3000 where !done {
             _ = await rt.startDueJobs()
             if !sawPaused, let v = try await rt.plan(caller: me).first(where: { $0.id == training.id }), v.paused == true {
                 sawPaused = true
@@ -145,7 +146,7 @@ import Glibc
         #expect(sawPaused)
         #expect(frozenStable)
         #expect(done)
-        let expected = (1...20).map { "\($0)\n" }.joined() + "end\n"
+        let expected = (1...40).map { "\($0)\n" }.joined() + "end\n"
         #expect(try String(contentsOfFile: out, encoding: .utf8) == expected)
         let job = try await rt.job(id: training.id, caller: me)
         #expect(job.startedAt! >= t0.addingTimeInterval(300))
