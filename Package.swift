@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: Pure core: units, counter arithmetic, attribution, intensity series, planner. No I/O.
@@ -55,6 +56,7 @@ let package = Package(
         .target(name: "VerdantReport", dependencies: ["VerdantCore"]),
         .target(name: "VerdantServer", dependencies: [
             "VerdantAPI", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "VerdantClient", dependencies: [
             "VerdantAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -64,6 +64,25 @@ public struct DaemonClient: Sendable {
         return request
     }
 
+    /// Sends `method path?query` (the query items in their order) on the daemon's socket and returns the
+    /// answer once its head has come (the body still streams), allowing `timeoutSeconds` for the whole
+    /// exchange: the prologue of the long requests (`sendWithProgress`, `renderedReport`), whose default is
+    /// `progressTimeoutSeconds` (an hour: their progress lines show the daemon is alive).
+    /// - Throws: `ClientError` as `request(_:uri:body:)` throws it, and `ClientError` (no status) "cannot reach
+    ///   verdantd at SOCKET: … Is it running?" when the connection or the request fails.
+    func execute(_ method: String, path: String, query: [URLQueryItem], body: Data?,
+                 timeoutSeconds: Int64 = DaemonClient.progressTimeoutSeconds) async throws -> HTTPClientResponse {
+        var comps = URLComponents()
+        comps.path = path
+        comps.queryItems = query
+        let request = try request(method, uri: comps.string ?? path, body: body)
+        do {
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(timeoutSeconds))
+        } catch {
+            throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
+        }
+    }
+
     func send<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
         let request = try request(method, uri: path, body: body)
         let response: HTTPClientResponse

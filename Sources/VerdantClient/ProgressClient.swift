@@ -42,16 +42,7 @@ extension DaemonClient {
     /// status. A plain (non-stream) error answer throws as `send` does.
     func sendWithProgress<T: Codable & Sendable>(_ method: String, _ path: String, query: [URLQueryItem], body: Data?,
                                                  progress: @escaping ProgressSink) async throws -> T {
-        var comps = URLComponents()
-        comps.path = path
-        comps.queryItems = query + [URLQueryItem(name: APIRoutes.progressQuery, value: "1")]
-        let request = try request(method, uri: comps.string ?? path, body: body)
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(Self.progressTimeoutSeconds))
-        } catch {
-            throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
-        }
+        let response = try await execute(method, path: path, query: query + [URLQueryItem(name: APIRoutes.progressQuery, value: "1")], body: body)
         let isStream = response.headers.first(name: "Content-Type")?.hasPrefix(APIRoutes.progressContentType) ?? false
         guard response.status.code < 300, isStream else {
             // An error before the work began (or a daemon without streams): one JSON body, as `send` reads it.

@@ -22,16 +22,7 @@ extension DaemonClient {
         items.append(URLQueryItem(name: APIRoutes.reportFormatQuery, value: format))
         items.append(URLQueryItem(name: APIRoutes.reportTimeZoneQuery, value: timeZone))
         if progress != nil { items.append(URLQueryItem(name: APIRoutes.progressQuery, value: "1")) }
-        var comps = URLComponents()
-        comps.path = APIRoutes.report
-        comps.queryItems = items
-        let request = try request("GET", uri: comps.string ?? APIRoutes.report, body: nil)
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(Self.progressTimeoutSeconds))
-        } catch {
-            throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
-        }
+        let response = try await execute("GET", path: APIRoutes.report, query: items, body: nil)
         let isStream = response.headers.first(name: "Content-Type")?.hasPrefix(APIRoutes.progressContentType) ?? false
         let isRendered = response.headers.first(name: APIRoutes.renderedReportHeader) == format
         if response.status.code >= 300 || !isRendered {

@@ -3,10 +3,14 @@ import VerdantCore
 
 /// The JSON rendering of an `EnergyReport`, written directly into a byte buffer.
 ///
-/// The same document as `JSONEncoder` with `APIJSON.encoder()`'s settings (sorted keys, pretty printed,
-/// slashes unescaped, dates as `ISO8601.string`) gives for the report's `Codable` conformance: the same
-/// keys, nesting and values (numbers in Swift's shortest round-trip form; `null` for absent values). A year of 20,000 jobs through `JSONEncoder` (40 MB, boxed containers per
-/// value) cost seconds; this writes it in one pass. Test: `ReportJSONTests` parses both and compares.
+/// The same document as `JSONEncoder` with `APIJSON.encoder()`'s settings (sorted keys, slashes unescaped,
+/// dates as `ISO8601.string`) gives for the report's `Codable` conformance: the same keys, nesting and values
+/// (numbers in Swift's shortest round-trip form; `null` for absent values). The layout is compact: the report
+/// object has one member per line and its arrays (`jobs`, `rows`, `timeline`) one element per line, each job,
+/// row and point on one line without spaces (a year's 20,000 jobs pretty-printed as `JSONEncoder` does were
+/// 44 MB, two thirds of it indentation, newlines and `" : "`; docs/performance.md). A year of 20,000 jobs
+/// through `JSONEncoder` (boxed containers per value) cost seconds; this writes it in one pass.
+/// Test: `ReportJSONTests` parses both and compares.
 public enum ReportJSON {
     /// A value that JSON cannot hold (NaN or an infinity), as `JSONEncoder` refuses it too.
     public struct InvalidNumber: Error, CustomStringConvertible {
@@ -14,7 +18,7 @@ public enum ReportJSON {
         public var description: String { "the report value '\(key)' is not a finite number" }
     }
 
-    /// The report as pretty-printed JSON (UTF-8), keys sorted, without a final newline.
+    /// The report as JSON (UTF-8; the layout above), keys sorted, without a final newline.
     /// - Throws: `InvalidNumber` for a NaN or infinite value.
     public static func render(_ r: EnergyReport) throws -> String {
         String(decoding: try renderBytes(r), as: UTF8.self)
@@ -78,36 +82,47 @@ public enum ReportJSON {
             out.append(34)
         }
 
-        /// Whether the innermost open object or array has no member yet.
+        /// The open objects and arrays, innermost last: whether it has no member yet, and whether its
+        /// members go on lines of their own (`pretty`) or follow each other on one line.
         var empty: [Bool] = []
+        var pretty: [Bool] = []
 
-        mutating func open(_ bracket: UInt8) { out.append(bracket); depth += 1; empty.append(true) }
+        /// Opens an object or array; `pretty`: one member per line, indented (the report object and its
+        /// arrays), else one line without spaces (every job, row and point).
+        mutating func open(_ bracket: UInt8, pretty p: Bool = false) {
+            out.append(bracket); depth += 1; empty.append(true); pretty.append(p)
+        }
         mutating func close(_ bracket: UInt8, _ emptyForm: String) {
             depth -= 1
+            let p = pretty.removeLast()
             if empty.removeLast() {
                 out.removeLast()
                 raw(emptyForm)
             } else {
-                newline()
+                if p { newline() }
                 out.append(bracket)
             }
         }
         /// Starts the next element of the open array.
         mutating func element() {
-            if !empty[empty.count - 1] { out.append(44) }
-            empty[empty.count - 1] = false
-            newline()
+            let k = empty.count - 1
+            if !empty[k] { out.append(44) }
+            empty[k] = false
+            if pretty[k] { newline() }
         }
-        /// Starts a member of the open object (callers write members in sorted key order).
+        /// Starts a member of the open object (callers write members in sorted key order): `"k": ` in the
+        /// report object, `"k":` inside a one-line object.
         mutating func key(_ k: StaticString) {
             element()
             out.append(34)
             k.withUTF8Buffer { out.append(contentsOf: $0) }
-            out.append(34); out.append(32); out.append(58); out.append(32)  // `" : `
+            out.append(34); out.append(58)
+            if pretty[pretty.count - 1] { out.append(32) }
         }
 
+        /// An array of the report object: one element per line.
         mutating func array<T>(_ items: [T], _ item: (inout Writer, T) throws -> Void) throws {
-            open(91)
+            open(91, pretty: true)
             for x in items { element(); try item(&self, x) }
             close(93, "[]")
         }
@@ -127,7 +142,7 @@ public enum ReportJSON {
         }
 
         mutating func report(_ r: EnergyReport) throws {
-            open(123)
+            open(123, pretty: true)
             key("by"); string(r.by.rawValue)
             key("jobs"); try array(r.jobs) { w, j in try w.job(j) }
             key("predictor"); try predictor(r.predictor)

@@ -25,10 +25,34 @@ extension VerdantDatabase {
     }
 
     /// Finished jobs (any state but `queued` and `running`), by id, with their summaries and provenance.
+    ///
+    /// Reuses the rows of the previous call while `report_jobs_version` (read in the same read
+    /// transaction) is unchanged (`reportJobRowCache`); otherwise reads every finished job and keeps them.
     /// - Parameter startedFrom: when given, only jobs started at or after it (a report's `--since`).
     /// - Throws: `DatabaseError`.
     public func reportJobRows(startedFrom: Date? = nil) throws -> [ReportJobRow] {
         try pool.read { db in
+            guard let version = try Self.reportJobsVersion(db) else { return try Self.readReportJobRows(db, startedFrom: startedFrom) }
+            let all: [ReportJobRow]
+            if let kept = reportJobRowCache.rows(at: version) {
+                all = kept
+            } else {
+                all = try Self.readReportJobRows(db, startedFrom: nil)
+                reportJobRowCache.keep(all, at: version)
+            }
+            guard let startedFrom else { return all }
+            return all.filter { row in row.job.startedAt.map { $0 >= startedFrom } ?? false }
+        }
+    }
+
+    /// `reportJobRows(startedFrom:)` read from the tables, without the kept rows (`ReportReadPathTests` compares both).
+    /// - Throws: `DatabaseError`.
+    public func reportJobRowsFromTables(startedFrom: Date? = nil) throws -> [ReportJobRow] {
+        try pool.read { db in try Self.readReportJobRows(db, startedFrom: startedFrom) }
+    }
+
+    /// The query behind `reportJobRows`, in `db`'s transaction.
+    static func readReportJobRows(_ db: Database, startedFrom: Date?) throws -> [ReportJobRow] {
             var sql = """
                 SELECT j.id, j.name, j.kind, j.state, j.uid, j.submitted_at, j.started_at, j.ended_at,
                        j.energy, j.energy_source, j.carbon, j.cpu_seconds, j.expected_energy_j,
@@ -105,7 +129,6 @@ extension VerdantDatabase {
                 out.append(ReportJobRow(job: j, summary: summary, intensitySource: text(22), intensityKind: text(23)))
             }
             return out
-        }
     }
 }
 

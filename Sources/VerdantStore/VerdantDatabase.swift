@@ -26,6 +26,8 @@ public final class VerdantDatabase: Sendable {
     public let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// The finished jobs the last report read, reused while they are unchanged (`ReportJobRowCache`).
+    public let reportJobRowCache = ReportJobRowCache()
 
     /// How long a writer waits for another writer (another process included) before failing: 5 s.
     public static let busyTimeoutSeconds: Double = 5
@@ -252,6 +254,7 @@ public final class VerdantDatabase: Sendable {
         registerJobCheckpoint(&m)
         registerMinimumSavingDecisions(&m)
         registerJobGPUIndices(&m)
+        registerReportJobsVersion(&m)
         return m
     }
 
