@@ -14,7 +14,7 @@ let first = points.first!.time, last = points.last!.time
 let origin = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / slotSeconds).rounded(.down) * slotSeconds)
 let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
 let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
-let sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds)
+var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds)
 let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!, traceStart: origin, traceEnd: origin.addingTimeInterval(Double(count) * slotSeconds))
 if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
 let inside = scenario.filter(sim.covers)
@@ -54,13 +54,20 @@ if modes.contains("submit") {
     print("  forecasts=\(c.cache.count) forecast_s=\(String(format: "%.1f", c.seconds))")
 }
 let c = Cached()
-if modes.contains("replan") {
-    for inter in [false, true] {
-        let (r, fig) = sim.runReplanning(jobs: inside, interruptible: inter, horizonSlots: horizon, forecast: c.f)
-        line("replan interruptible=\(inter)", r, " moves=\(fig.moves) forecasts=\(fig.forecasts) forecast_s_so_far=\(String(format: "%.1f", c.seconds))")
+// REPLAN_SAVINGS: comma-separated min-replan-saving fractions to replay (default 0.02, the default policy's);
+// every one reuses the same cached forecasts.
+let thresholds = (ProcessInfo.processInfo.environment["REPLAN_SAVINGS"] ?? "0.02").split(separator: ",").compactMap { Double($0) }
+for threshold in thresholds {
+    sim.settings.minimumReplanSaving = threshold
+    let tag = threshold == 0.02 ? "" : " min-replan-saving=\(threshold)"
+    if modes.contains("replan") {
+        for inter in [false, true] {
+            let (r, fig) = sim.runReplanning(jobs: inside, interruptible: inter, horizonSlots: horizon, forecast: c.f)
+            line("replan interruptible=\(inter)\(tag)", r, " moves=\(fig.moves) forecasts=\(fig.forecasts) forecast_s_so_far=\(String(format: "%.1f", c.seconds))")
+        }
     }
-}
-if modes.contains("queued") {
-    let (r, fig) = sim.runReplanning(jobs: inside, interruptible: true, scope: .queuedOnly, horizonSlots: horizon, forecast: c.f)
-    line("replan-queued interruptible=true", r, " moves=\(fig.moves) forecasts=\(fig.forecasts)")
+    if modes.contains("queued") {
+        let (r, fig) = sim.runReplanning(jobs: inside, interruptible: true, scope: .queuedOnly, horizonSlots: horizon, forecast: c.f)
+        line("replan-queued interruptible=true\(tag)", r, " moves=\(fig.moves) forecasts=\(fig.forecasts)")
+    }
 }
