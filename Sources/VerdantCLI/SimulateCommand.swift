@@ -33,12 +33,17 @@ struct Simulate: ParsableCommand {
     var hedge: Double?
     @Option(help: "Scheduling policy: a shipped name (default, strict-deadline, max-savings, inference-immediate) or a policy file. Its planner settings apply, and its training section's interruptible and max-delay to every job (the file's interruptible column and --interruptible win).")
     var policy: String?
+    @Flag(help: "Replay the daemon's re-planning: at every slot boundary a new forecast (data known then) re-plans each job not yet started, moving it only when that saves more than the policy's min-replan-saving (default 2 %) and never past its latest start; interruptible jobs re-decide their remaining slots too (see --replan-scope). JSON adds replan_moves.")
+    var replan = false
+    @Option(name: .customLong("replan-scope"), help: "With --replan: remaining (default: a started interruptible job's remaining slots are re-planned too) or queued (only jobs not started yet, as verdantd does today).")
+    var replanScope: String = "remaining"
     @Flag(help: "Print JSON (keys: run_now_carbon_g, planned_carbon_g, oracle_carbon_g, savings_pct, oracle_savings_pct, deadline_misses, jobs, planning_seconds).")
     var json = false
 
     func validate() throws {
         guard slotMinutes > 0 && slotMinutes <= 1440 else { throw ValidationError("--slot-minutes must be between 1 and 1440, got \(slotMinutes): use e.g. --slot-minutes 30") }
         _ = try ForecastChoice(forecast)
+        guard ["remaining", "queued"].contains(replanScope) else { throw ValidationError("--replan-scope must be remaining or queued, got '\(replanScope)'") }
         if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound") }
     }
 
@@ -96,9 +101,19 @@ struct Simulate: ParsableCommand {
             sim.outage = sim.slot(of: a)..<Int((b.timeIntervalSince(origin) / slotSeconds).rounded(.up))
         }
         let choice = try ForecastChoice(forecast)
-        let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: inside.map(sim.horizonSlots).max() ?? 1)
+        let maxHorizon = inside.map(sim.horizonSlots).max() ?? 1
+        let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: maxHorizon)
         let progress = ProgressReporter(label: "jobs planned", json: json)
-        let result = sim.run(jobs: inside, interruptible: interruptibleDefault, forecast: forecaster) { done, total in progress.update(done, of: total) }
+        var result: SimulationResult
+        if replan {
+            let (r, figures) = sim.runReplanning(jobs: inside, interruptible: interruptibleDefault,
+                                                 scope: replanScope == "queued" ? .queuedOnly : .remainingWork,
+                                                 horizonSlots: maxHorizon, forecast: forecaster) { done, total in progress.update(done, of: total) }
+            result = r
+            result.replanMoves = figures.moves
+        } else {
+            result = sim.run(jobs: inside, interruptible: interruptibleDefault, forecast: forecaster) { done, total in progress.update(done, of: total) }
+        }
         if shift != 0 {
             stderr.write(Data("verdant: jobs shifted by \(Int(shift / 86400)) days (whole weeks) into the trace's time range\n".utf8))
         }
@@ -113,13 +128,14 @@ struct Simulate: ParsableCommand {
         }
         print("""
             jobs:              \(result.jobs)\(leftOut > 0 ? " (\(leftOut) outside the trace left out)" : "")
-            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")
+            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")\(replan ? ", re-planned at every slot boundary (\(replanScope))" : "")
             run-now carbon:    \(String(format: "%.1f", result.runNowCarbonGrams / 1000)) kg
             planned carbon:    \(String(format: "%.1f", result.plannedCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.savingsPct)) %)
             oracle carbon:     \(String(format: "%.1f", result.oracleCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.oracleSavingsPct)) %)
             deadline misses:   \(result.deadlineMisses)
             planning time:     \(String(format: "%.3f", result.planningSeconds)) s
             """)
+        if let moves = result.replanMoves { print("re-plans moving a job: \(moves)") }
         if result.deadlineMisses > 0 { throw ExitCode(1) }
     }
 

@@ -18,6 +18,9 @@ public struct SimulationResult: Hashable, Sendable, Codable {
     public var jobs: Int
     /// Time spent inside the planner (s), forecasting excluded.
     public var planningSeconds: Double
+    /// With `simulate --replan` only: times a re-plan moved a job's plan (nil, and absent from the
+    /// JSON, otherwise).
+    public var replanMoves: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case runNowCarbonGrams = "run_now_carbon_g"
@@ -28,6 +31,7 @@ public struct SimulationResult: Hashable, Sendable, Codable {
         case deadlineMisses = "deadline_misses"
         case jobs
         case planningSeconds = "planning_seconds"
+        case replanMoves = "replan_moves"
     }
 }
 
