@@ -52,11 +52,18 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         /// The value one day before the last slot (`last_yesterday`): with `last`, how far the latest
         /// value is from the same time yesterday. Off when decoding a model stored before it existed.
         public var lastYesterdayFeature: Bool = true
+        /// Fit, beside the ridge, its log-target twin (ridge on log intensity and log level features,
+        /// unweighted, exponentiated; `FeatureDesign.logLevels`) and let each step use whichever had
+        /// the lower out-of-sample MAPE on the validation folds. Chosen by the prototype
+        /// (`scripts/forecast-prototype/select_log.py`, docs/models.md). Off when decoding a model
+        /// stored before it existed.
+        public var logTargetTwin: Bool = true
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case trainingWeeks, retrainEveryHours, validationFolds, lambda, dailyHarmonics, weeklyHarmonics,
-                 selectionMargin, baselineLookbackWeeks, weightFloorGramsPerKWh, dailyPhaseInteractions, lastYesterdayFeature
+                 selectionMargin, baselineLookbackWeeks, weightFloorGramsPerKWh, dailyPhaseInteractions, lastYesterdayFeature,
+                 logTargetTwin
         }
 
         /// Decodes a stored configuration; the feature switches added after the first stored models
@@ -74,6 +81,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             weightFloorGramsPerKWh = try c.decode(Double.self, forKey: .weightFloorGramsPerKWh)
             dailyPhaseInteractions = try c.decodeIfPresent(Bool.self, forKey: .dailyPhaseInteractions) ?? false
             lastYesterdayFeature = try c.decodeIfPresent(Bool.self, forKey: .lastYesterdayFeature) ?? false
+            logTargetTwin = try c.decodeIfPresent(Bool.self, forKey: .logTargetTwin) ?? false
         }
     }
 
@@ -152,6 +160,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         let n = history.count
         let window = c.trainingWeeks * week
         let design = FeatureDesign(configuration: c, slotSeconds: slotSeconds)
+        let logDesign = c.logTargetTwin ? FeatureDesign(configuration: c, slotSeconds: slotSeconds, logLevels: true) : nil
         // Origins need 168 h + one slot of lead for their features.
         let lead = week + 1
         guard n - lead >= 2 * week, IntensityForecasting.knownCount(history.suffix(window)) >= 2 * week else { return nil }
@@ -168,15 +177,23 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             guard end - start >= 2 * week else { continue }
             guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: end,
                                        horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { continue }
+            // The twin has the same row conditions, so it fits whenever the ridge does.
+            let logFit = logDesign?.fit(values: values, history: history, start0: originIndex0, from: start, to: end,
+                                        horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
             folds += 1
             var o = end
             while o < end + week {
                 let x = design.shared(values: values, at: o, start0: originIndex0)
+                let lx = logDesign?.shared(values: values, at: o, start0: originIndex0)
                 for h in 0..<horizonSlots where o + h < n {
                     guard let actual = history[history.startIndex + o + h], actual.isFinite else { continue }
                     let p = design.perStep(values: values, at: o, step: h, start0: originIndex0)
                     let model = fit.predict(shared: x, perStep: p, step: h)
-                    oos[h].add(actual: actual, model: model, persistence: values[o - 1], seasonal24: p[0], seasonal168: p[1])
+                    var logModel: Double? = nil
+                    if let logDesign, let logFit, let lx {
+                        logModel = logFit.predict(shared: lx, perStep: logDesign.perStep(values: values, at: o, step: h, start0: originIndex0), step: h)
+                    }
+                    oos[h].add(actual: actual, model: model, logModel: logModel, persistence: values[o - 1], seasonal24: p[0], seasonal168: p[1])
                 }
                 o += 1
             }
@@ -184,6 +201,8 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         let start = max(lead, n - window)
         guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { return nil }
+        let logFit = logDesign?.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
+                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
         progress?(fits, fits)
         var steps: [TrainedIntensityModel.Step] = []
         steps.reserveCapacity(horizonSlots)
@@ -191,15 +210,18 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
                                               sph: sph, lookbackWeeks: c.baselineLookbackWeeks)
         for h in 0..<horizonSlots {
             let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: longBaseline[h])
-            steps.append(TrainedIntensityModel.Step(intercept: fit.intercepts[h], coefficients: fit.coefficients[h],
+            let useLog = choice.logTarget && logFit != nil
+            let chosen = useLog ? logFit! : fit
+            steps.append(TrainedIntensityModel.Step(intercept: chosen.intercepts[h], coefficients: chosen.coefficients[h],
                                                     baseline: choice.baseline, modelWeight: choice.weight,
                                                     residualLower: choice.quantiles.0, residualUpper: choice.quantiles.1,
-                                                    validationMAPE: choice.scores))
+                                                    validationMAPE: choice.scores, logTarget: logFit == nil ? nil : useLog))
         }
         return TrainedIntensityModel(
             name: "ridge-v1", trainedAt: origin, slotSeconds: slotSeconds,
             trainingStart: originIndex0.addingTimeInterval(Double(start * slotSeconds)), trainingEnd: origin,
             validationFolds: folds, featureNames: design.names, means: fit.means, scales: fit.scales,
+            logFeatureNames: logFit == nil ? nil : logDesign?.names, logMeans: logFit?.means, logScales: logFit?.scales,
             configuration: c, steps: steps)
     }
 }
@@ -234,11 +256,14 @@ struct ForwardFilled {
 struct OutOfSample {
     var actual: [Double] = []
     var model: [Double] = []
+    /// The log-target twin's forecasts (empty without the twin).
+    var logModel: [Double] = []
     var baselines: [[Double]] = [[], [], []]
     static let baselineNames = ["persistence", "seasonal-naive-24h", "seasonal-naive-168h"]
 
-    mutating func add(actual a: Double, model m: Double, persistence p: Double, seasonal24 s24: Double, seasonal168 s168: Double) {
+    mutating func add(actual a: Double, model m: Double, logModel lm: Double? = nil, persistence p: Double, seasonal24 s24: Double, seasonal168 s168: Double) {
         actual.append(a); model.append(m)
+        if let lm { logModel.append(lm) }
         baselines[0].append(p); baselines[1].append(s24); baselines[2].append(s168)
     }
 
@@ -249,12 +274,22 @@ struct OutOfSample {
         return c > 0 ? 100 * s / Double(c) : .infinity
     }
 
-    /// The weight of the model against baseline `b` with the lowest out-of-sample MAPE (0 unless it
-    /// beats the baseline by `margin`), the residual quantiles of that blend, and the scores. No
-    /// data: the baseline alone.
-    func bestBlend(margin: Double, baseline b: Int) -> (baseline: Int, weight: Double, quantiles: (Double, Double), scores: [String: Double]) {
-        guard !actual.isEmpty else { return (b, 0, (0, 0), [:]) }
+    /// The ridge to use (the linear one, or the log-target twin when it has a strictly lower
+    /// out-of-sample MAPE), then its weight against baseline `b` with the lowest out-of-sample MAPE
+    /// (0 unless it beats the baseline by `margin`), the residual quantiles of that blend, and the
+    /// scores (`model` = the chosen ridge; `model_linear`, `model_log` with the twin). No data: the
+    /// baseline alone.
+    func bestBlend(margin: Double, baseline b: Int) -> (baseline: Int, weight: Double, logTarget: Bool, quantiles: (Double, Double), scores: [String: Double]) {
+        guard !actual.isEmpty else { return (b, 0, false, (0, 0), [:]) }
         let baseScores = (0..<3).map { k in mape { i in baselines[k][i] } }
+        var extra: [String: Double] = [:]
+        var logTarget = false
+        var model = self.model
+        if logModel.count == actual.count {
+            let linearScore = mape { self.model[$0] }, logScore = mape { logModel[$0] }
+            extra = ["model_linear": linearScore, "model_log": logScore]
+            if logScore < linearScore { logTarget = true; model = logModel }
+        }
         var best = (w: 0.0, score: Double.infinity)
         for k in 0...10 {
             let w = Double(10 - k) / 10   // ties favour the model
@@ -266,7 +301,8 @@ struct OutOfSample {
         let q = ResidualQuantiles(residuals: [residuals])
         var scores: [String: Double] = ["model": mape { model[$0] }, "chosen": best.score]
         for k in 0..<3 { scores[Self.baselineNames[k]] = baseScores[k] }
-        return (b, best.w, (q.lower[0], q.upper[0]), scores)
+        scores.merge(extra) { a, _ in a }
+        return (b, best.w, logTarget, (q.lower[0], q.upper[0]), scores)
     }
 }
 
@@ -282,9 +318,18 @@ struct FeatureDesign {
     /// Per-step columns: same time latest day and week, then (with `dailyPhaseInteractions`) the
     /// latest day's value times sin and cos of the origin's time of day.
     let perStepCount: Int
+    /// The log-target twin's layout: the level features (`last`, `last_2`, `last_minus_3h`,
+    /// `last_minus_6h`, `mean_24h`, and per step the same time on the latest day and week) enter as
+    /// log(max(x, floor)) and the target as log(max(y, floor)), fitted unweighted; a forecast is
+    /// exp(ridge). The phase interactions and `last_yesterday` stay in gCO2eq/kWh (the layout the
+    /// prototype measured, `variants.py` option `logx`). Floor: `weightFloorGramsPerKWh`.
+    let logLevels: Bool
+    /// Level features taken as logs in the twin: indices in the shared features.
+    var loggedShared: Range<Int> { lastIndex..<(lastIndex + 5) }
 
-    init(configuration: RidgeIntensityForecaster.Configuration, slotSeconds: Int) {
+    init(configuration: RidgeIntensityForecaster.Configuration, slotSeconds: Int, logLevels: Bool = false) {
         c = configuration
+        self.logLevels = logLevels
         self.slotSeconds = slotSeconds
         sph = max(1, 3600 / max(1, slotSeconds))
         var n: [String] = []
@@ -298,8 +343,15 @@ struct FeatureDesign {
         var p = ["same_time_latest_day", "same_time_latest_week"]
         if c.dailyPhaseInteractions { p += ["same_time_latest_day_times_sin_day", "same_time_latest_day_times_cos_day"] }
         perStepCount = p.count
+        if logLevels {
+            for j in lastIndex..<(lastIndex + 5) { n[j] = "log_" + n[j] }
+            p[0] = "log_" + p[0]; p[1] = "log_" + p[1]
+        }
         names = n + p
     }
+
+    /// log(max(x, floor)), the twin's level transform.
+    @inline(__always) func logLevel(_ x: Double) -> Double { Foundation.log(Swift.max(x, c.weightFloorGramsPerKWh)) }
 
     /// sin and cos of the UTC time of day of instant `t` (seconds since 1970), k = 1.
     static func dayPhase(_ t: Double) -> (sin: Double, cos: Double) {
@@ -329,6 +381,7 @@ struct FeatureDesign {
             x.append(last * ph.sin); x.append(last * ph.cos)
         }
         if c.lastYesterdayFeature { x.append(f[o - 1 - 24 * sph]) }
+        if logLevels { for j in loggedShared { x[j] = logLevel(x[j]) } }
         return x
     }
 
@@ -342,10 +395,13 @@ struct FeatureDesign {
             let ph = Self.dayPhase(start0.timeIntervalSince1970 + Double(o * slotSeconds))
             p.append(sameDay * ph.sin); p.append(sameDay * ph.cos)
         }
+        if logLevels { p[0] = logLevel(p[0]); p[1] = logLevel(p[1]) }
         return p
     }
 
     struct Fit {
+        /// True for the log-target twin: `predict` exponentiates.
+        var logTarget = false
         var means: [Double]
         var scales: [Double]
         var intercepts: [Double]
@@ -356,8 +412,10 @@ struct FeatureDesign {
             let beta = coefficients[h]
             for j in 0..<x.count { s += beta[j] * (x[j] - means[j]) / scales[j] }
             for j in 0..<p.count { s += beta[x.count + j] * (p[j] - means[x.count + j]) / scales[x.count + j] }
-            return s
+            return logTarget ? Foundation.exp(Swift.min(s, Self.maxLogIntensity)) : s
         }
+        /// Cap on a log forecast before exp (e^20 ≈ 4.9·10⁸ g: finite, and far above any grid).
+        static let maxLogIntensity = 20.0
     }
 
     /// Trains every step on origins o ∈ [from, to − h) whose target history[o + h] is known.
@@ -385,6 +443,13 @@ struct FeatureDesign {
         means[ds] = means[lastIndex]; scales[ds] = scales[lastIndex]
         means[ds + 1] = means[lastIndex]; scales[ds + 1] = scales[lastIndex]
         for j in (ds + 2)..<d { means[j] = 0; scales[j] = scales[lastIndex] }
+        if logLevels && d > ds + 2 {
+            // The twin's interactions are in g (a raw level times a sine): the raw level's spread.
+            var s = 0.0, s2 = 0.0
+            for o in from..<to { let v = f[o - 1]; s += v; s2 += v * v }
+            let mu = s / Double(m), v = max(0, s2 / Double(m) - mu * mu)
+            for j in (ds + 2)..<d { scales[j] = v > 1e-12 ? v.squareRoot() : 1 }
+        }
         // sin and cos of each origin's time of day, for the per-step interactions.
         var phase = [Double](repeating: 0, count: 2 * m)
         if c.dailyPhaseInteractions {
@@ -394,7 +459,7 @@ struct FeatureDesign {
             }
         }
         let interactions = c.dailyPhaseInteractions
-        let lastScale = scales[lastIndex]
+        let interactionScale = d > ds + 2 ? scales[ds + 2] : 1
         // Standardised shared rows.
         var z = [Double](repeating: 0, count: m * ds)
         for i in 0..<m { for j in 0..<ds { z[i * ds + j] = (xs[i][j] - means[j]) / scales[j] } }
@@ -409,7 +474,10 @@ struct FeatureDesign {
         let n = history.count
         var target = [Double](repeating: .nan, count: n)
         for i in 0..<n { if let y = history[history.startIndex + i], y.isFinite { target[i] = y } }
-        let g = f.v.map { ($0 - means[ds]) / scales[ds] }
+        let logTarget = logLevels
+        let g = logLevels ? f.v.map { (logLevel($0) - means[ds]) / scales[ds] } : f.v.map { ($0 - means[ds]) / scales[ds] }
+        let fallbackIntercept = logTarget ? logLevel(f[to - 1]) : f[to - 1]
+        let floorLevel = floor
         for h in 0..<H {
             for k in 0..<(full * full) { a[k] = 0 }
             for k in 0..<full { by[k] = 0 }
@@ -428,10 +496,12 @@ struct FeatureDesign {
             f.v.withUnsafeBufferPointer { fp in
                 for i in 0..<max(0, m - h) {
                     let o = from + i
-                    let y = tp[o + h]
+                    var y = tp[o + h]
                     guard y.isFinite else { continue }
-                    let level = max(y, floor)
-                    let wi = 1 / (level * level)
+                    let level = max(y, floorLevel)
+                    // The twin: log target, unweighted (a log error is already a relative one).
+                    let wi = logTarget ? 1 : 1 / (level * level)
+                    if logTarget { y = Foundation.log(level) }
                     wsum += wi
                     used += 1
                     rp[0] = 1
@@ -439,7 +509,7 @@ struct FeatureDesign {
                     rp[ds + 1] = gp[max(0, o + cDay)]
                     rp[ds + 2] = gp[max(0, o + cWeek)]
                     if interactions {
-                        let sameDay = fp[max(0, o + cDay)] / lastScale
+                        let sameDay = fp[max(0, o + cDay)] / interactionScale
                         rp[ds + 3] = sameDay * php[2 * i]
                         rp[ds + 4] = sameDay * php[2 * i + 1]
                     }
@@ -451,7 +521,7 @@ struct FeatureDesign {
                     }
                 }
             }}}}}}}}
-            guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue }
+            guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = fallbackIntercept; continue }
             // Normalise the weights to mean 1 over the rows used, so λ is per row.
             let count = Double(used)
             let norm = count / wsum
@@ -460,12 +530,12 @@ struct FeatureDesign {
             for j in 0..<full { for k in 0..<j { a[k * full + j] = a[j * full + k] } }
             for j in 1..<full { a[j * full + j] += lambda * count }
             guard let l = try? RidgeRegression.cholesky(a, dimension: full) else {
-                coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = f[to - 1]; continue
+                coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = fallbackIntercept; continue
             }
             let beta = RidgeRegression.solve(cholesky: l, dimension: full, by)
             intercepts[h] = beta[0]
             coefficients[h] = Array(beta[1...])
         }
-        return Fit(means: means, scales: scales, intercepts: intercepts, coefficients: coefficients)
+        return Fit(logTarget: logTarget, means: means, scales: scales, intercepts: intercepts, coefficients: coefficients)
     }
 }
