@@ -338,14 +338,14 @@ public actor JobRuntime: VerdantAPIHandler {
     /// the jobs whose last reading is that tick (`aligned`).
     private func readRunningJobsCPU(previous: NodeReading?) -> (now: [Int64: Double], aligned: [Int64: Double]) {
         guard !running.isEmpty else { return ([:], [:]) }
-        var cpuNow: [Int64: Double] = [:]
+        // One pass over `running` (each element visited is a copy of the job's whole entry).
+        var cpuNow: [Int64: Double] = Dictionary(minimumCapacity: running.count)
+        var aligned: [Int64: Double] = Dictionary(minimumCapacity: running.count)
         for (id, r) in running {
-            if let cpu = parts.executor.cpuSeconds(r.handle) { cpuNow[id] = cpu }
-        }
-        var aligned: [Int64: Double] = [:]
-        if let previous {
-            for (id, r) in running where r.last.node.monotonicNanos == previous.monotonicNanos {
-                if let cpu = cpuNow[id] { aligned[id] = max(0, cpu - r.last.jobCPUSeconds) }
+            guard let cpu = parts.executor.cpuSeconds(r.handle) else { continue }
+            cpuNow[id] = cpu
+            if let previous, r.last.node.monotonicNanos == previous.monotonicNanos {
+                aligned[id] = max(0, cpu - r.last.jobCPUSeconds)
             }
         }
         return (cpuNow, aligned)

@@ -36,7 +36,8 @@ struct SamplerService: Service {
                 }
                 if await runtime.sample(), watchdog != nil { notifier.watchdogPing() }
                 n += 1
-                if n % 5 == 0 { notifier.status(await runtime.statusLine()) }
+                // The status line (an actor hop, string formatting) only when systemd listens.
+                if n % 5 == 0, notifier.isListening { notifier.status(await runtime.statusLine()) }
                 try? await Task.sleep(for: period)
             }
         }

@@ -53,21 +53,12 @@ public enum APIServer {
     public static func application(socketPath: String, inheritedSocket: Int32? = nil, handler: any VerdantAPIHandler, logger: Logger,
                                    onRunning: @escaping @Sendable () async -> Void) -> any Service {
         let router = makeRouter(handler: handler)
-        if let fd = inheritedSocket {
-            return InheritedSocketServer(responder: router.buildResponder(), fileDescriptor: fd, serverName: "verdantd",
-                                         logger: logger, onRunning: onRunning)
-        }
-        unlink(socketPath)
-        return Application(
-            router: router,
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "verdantd"),
-            onServerRunning: { _ in
-                // Any local user may connect; what each may see and do is decided by SO_PEERCRED.
-                chmod(socketPath, 0o666)
-                await onRunning()
-            },
-            logger: logger
-        )
+        // Any local user may connect to a socket the daemon creates (mode 0666); what each may see and
+        // do is decided by SO_PEERCRED. Not Hummingbird's `Application`: see `InheritedSocketServer`.
+        let listener: InheritedSocketServer<RouterResponder<PeerRequestContext>>.Listener =
+            inheritedSocket.map { .inherited(fileDescriptor: $0) } ?? .path(socketPath, mode: 0o666)
+        return InheritedSocketServer(responder: router.buildResponder(), listener: listener, serverName: "verdantd",
+                                     logger: logger, onRunning: onRunning)
     }
 
     /// The API's routes.

@@ -6,16 +6,34 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Serves a Hummingbird responder over HTTP/1.1 on a socket that is already bound and listening, such
-/// as the one systemd passes with socket activation (`verdantd.socket`). Hummingbird's `Application`
-/// only binds sockets itself, so this does what its `Server` does with NIO's
-/// `ServerBootstrap.bind(_ socket:)` (withBoundSocket): each accepted connection is a NIO
-/// `SocketChannel`, so `PeerRequestContext.caller()` reads `SO_PEERCRED` exactly as before.
+/// Serves a Hummingbird responder over HTTP/1.1 on a Unix socket: one that is already bound and
+/// listening, such as the one systemd passes with socket activation (`verdantd.socket`), or one it
+/// binds itself at a path. Hummingbird's `Application` only binds sockets itself, so this does what
+/// its `Server` does with NIO's `ServerBootstrap.bind(_ socket:)` (withBoundSocket) or
+/// `bind(unixDomainSocketPath:)`: each accepted connection is a NIO `SocketChannel`, so
+/// `PeerRequestContext.caller()` reads `SO_PEERCRED` exactly as before.
+///
+/// It is also used for the daemon's own socket (not only an inherited one) because Hummingbird's
+/// `Application` runs a `DateCache` service that wakes once a second to format the `Date:` header:
+/// about 10 % of an idle-sampling daemon's CPU at 1 Hz (perf, docs/performance.md, issue 3). Responses
+/// here carry no `Date:` header (RFC 9110 §6.6.1 lets an origin without a reliable clock omit it;
+/// the CLI never reads it).
 struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.Context == PeerRequestContext {
+    /// Where the server listens.
+    enum Listener: Sendable {
+        /// A listening descriptor (socket activation); NIO owns (and closes) it from `run()` on.
+        case inherited(fileDescriptor: Int32)
+        /// A Unix socket bound at `path` by the server (a stale socket file there is removed first),
+        /// then given `mode` (chmod(2)) before `onRunning` is called.
+        case path(String, mode: mode_t)
+    }
+
     let responder: Responder
-    /// The listening descriptor; NIO owns (and closes) it from `run()` on.
-    let fileDescriptor: Int32
+    let listener: Listener
     let serverName: String
     let logger: Logger
     let onRunning: @Sendable () async -> Void
@@ -40,12 +58,23 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             response.headers[.server] = serverName
             try await writer.write(response: response.head, body: response.body)
         })
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .bind(fileDescriptor, serverBackPressureStrategy: nil) { child in
+        let server: NIOAsyncChannel<HTTP1Channel.Value, Never>
+        switch listener {
+        case .inherited(let fd):
+            server = try await bootstrap.bind(fd, serverBackPressureStrategy: nil) { child in
                 http.setup(channel: child, logger: logger)
             }
-        logger.info("API served on the socket from socket activation", metadata: ["fd": "\(fileDescriptor)"])
+            logger.info("API served on the socket from socket activation", metadata: ["fd": "\(fd)"])
+        case .path(let path, let mode):
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                                              serverBackPressureStrategy: nil) { child in
+                http.setup(channel: child, logger: logger)
+            }
+            chmod(path, mode)
+            logger.info("API served", metadata: ["socket": "\(path)"])
+        }
         let open = ConnectionCount()
         await withGracefulShutdownHandler {
             await onRunning()

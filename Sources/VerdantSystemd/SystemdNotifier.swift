@@ -1,4 +1,7 @@
 import CSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sends service state to systemd with `sd_notify(3)`. A no-op when `NOTIFY_SOCKET` is unset
 /// (not started by systemd with `Type=notify`).
@@ -11,6 +14,10 @@ public struct SystemdNotifier: Sendable {
     public func notify(_ state: String) -> Bool {
         sd_notify(0, state) > 0
     }
+
+    /// Whether a notification can reach systemd: `NOTIFY_SOCKET` is set (sd_notify(3) sends nothing
+    /// without it), so callers can skip building a status line nobody receives.
+    public var isListening: Bool { getenv("NOTIFY_SOCKET") != nil }
 
     /// `READY=1`: start-up finished (the database is open and the first sample taken).
     public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
