@@ -18,8 +18,7 @@ final class LateSampleRollup {
 
     struct Key: Hashable { var bucket: Int64; var zone: String }
     /// Per (minute, zone): as `rollUp()` sums the raw samples.
-    struct Sum { var source: String; var energy: Double?; var ok = 0.0; var missing = 0.0; var busy = 0.0; var n = 0 }
-    private(set) var sums: [Key: Sum] = [:]
+    private(set) var sums: [Key: RollupSum] = [:]
     private var order: [Key] = []
 
     /// `nil` when no sample of `samples` starts below the minute watermark (the usual case: nothing to do).
@@ -36,38 +35,24 @@ final class LateSampleRollup {
         guard startMs < minuteMark * 1000 else { return }
         let key = Key(bucket: VerdantDatabase.floorDiv(startMs, 60_000) * 60, zone: s.zone)
         let source = VerdantDatabase.sourceOrder[Int(VerdantDatabase.sourceCode(s.source))].rawValue
-        var v = sums[key] ?? { order.append(key); return Sum(source: source) }()
-        if source > v.source { v.source = source }
-        let seconds = Double(VerdantDatabase.micros(s.durationSeconds)) / 1_000_000
-        if VerdantDatabase.statusCodes[s.status] == 0, let e = s.energy {
-            v.energy = (v.energy ?? 0) + Double(VerdantDatabase.micros(e.joules)) / 1_000_000
-            v.ok += seconds
-        } else {
-            v.missing += seconds
-        }
-        v.busy += Double(VerdantDatabase.micros(s.busyCPUSeconds)) / 1_000_000
-        v.n += 1
-        sums[key] = v
+        if sums[key] == nil { order.append(key) }
+        sums[key, default: RollupSum(source: source)].add(
+            source: source, ok: VerdantDatabase.statusCodes[s.status] == 0,
+            energyJoules: s.energy.map { Double(VerdantDatabase.micros($0.joules)) / 1_000_000 },
+            durationSeconds: Double(VerdantDatabase.micros(s.durationSeconds)) / 1_000_000,
+            busyCPUSeconds: Double(VerdantDatabase.micros(s.busyCPUSeconds)) / 1_000_000)
     }
 
     /// Adds the sums to the minute rows, and to the hour rows of hours below the hour watermark (the
     /// later hours are built from the minute rows by `rollUp()`).
     func write(_ db: Database) throws {
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO energy_rollups (resolution, zone, bucket, source, energy_j, ok_s, missing_s, busy_cpu_s, samples)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(resolution, bucket, zone) DO UPDATE SET
-              energy_j = CASE WHEN excluded.energy_j IS NULL THEN energy_j WHEN energy_j IS NULL THEN excluded.energy_j
-                              ELSE energy_j + excluded.energy_j END,
-              ok_s = ok_s + excluded.ok_s, missing_s = missing_s + excluded.missing_s,
-              busy_cpu_s = busy_cpu_s + excluded.busy_cpu_s, samples = samples + excluded.samples
-            """)
+        let upsert = try db.cachedStatement(sql: RollupSum.upsertSQL)
         for key in order {
             let v = sums[key]!
-            try upsert.execute(arguments: [60, key.zone, key.bucket, v.source, v.energy, v.ok, v.missing, v.busy, v.n])
+            try upsert.execute(arguments: v.arguments(resolution: 60, zone: key.zone, bucket: key.bucket))
             if let hourMark, key.bucket < hourMark {
-                try upsert.execute(arguments: [3600, key.zone, VerdantDatabase.floorDiv(key.bucket, 3600) * 3600, v.source, v.energy,
-                                               v.ok, v.missing, v.busy, v.n])
+                try upsert.execute(arguments: v.arguments(resolution: 3600, zone: key.zone,
+                                                          bucket: VerdantDatabase.floorDiv(key.bucket, 3600) * 3600))
             }
         }
     }

@@ -73,38 +73,20 @@ extension VerdantDatabase {
                 // Σ per (zone, minute) of the ticks in [mark, through), as the v2 SQL summed the rows:
                 // energy of `ok` samples (NULL when none has a number), their seconds, the other seconds,
                 // busy CPU, the count, and the greatest source name.
-                struct Sum { var source: String; var energy: Double?; var ok = 0.0; var missing = 0.0; var busy = 0.0; var n = 0 }
-                var sums: [Int64: [String: Sum]] = [:]
+                var sums: [Int64: [String: RollupSum]] = [:]
                 var order: [Int64] = []
                 try Self.forEachSample(db, fromMs: minuteMark.map { $0 * 1000 } ?? Int64.min, toMs: through * 1000) { x in
                     let bucket = Self.floorDiv(x.startMs, 60_000) * 60
                     if sums[bucket] == nil { sums[bucket] = [:]; order.append(bucket) }
                     let source = x.source.rawValue
-                    var v = sums[bucket]![x.zone] ?? Sum(source: source)
-                    if source > v.source { v.source = source }
-                    let d = x.durationSeconds
-                    if x.entry.status == 0, let e = x.energyJoules {
-                        v.energy = (v.energy ?? 0) + e
-                        v.ok += d
-                    } else {
-                        v.missing += d
-                    }
-                    v.busy += x.busyCPUSeconds
-                    v.n += 1
-                    sums[bucket]![x.zone] = v
+                    sums[bucket]![x.zone, default: RollupSum(source: source)]
+                        .add(source: source, ok: x.entry.status == 0, energyJoules: x.energyJoules,
+                             durationSeconds: x.durationSeconds, busyCPUSeconds: x.busyCPUSeconds)
                 }
-                let upsert = try db.cachedStatement(sql: """
-                    INSERT INTO energy_rollups (resolution, zone, bucket, source, energy_j, ok_s, missing_s, busy_cpu_s, samples)
-                    VALUES (60, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(resolution, bucket, zone) DO UPDATE SET
-                      energy_j = CASE WHEN excluded.energy_j IS NULL THEN energy_j WHEN energy_j IS NULL THEN excluded.energy_j
-                                      ELSE energy_j + excluded.energy_j END,
-                      ok_s = ok_s + excluded.ok_s, missing_s = missing_s + excluded.missing_s,
-                      busy_cpu_s = busy_cpu_s + excluded.busy_cpu_s, samples = samples + excluded.samples
-                    """)
+                let upsert = try db.cachedStatement(sql: RollupSum.upsertSQL)
                 for bucket in order {
                     for (zone, v) in sums[bucket]!.sorted(by: { $0.key < $1.key }) {
-                        try upsert.execute(arguments: [zone, bucket, v.source, v.energy, v.ok, v.missing, v.busy, v.n])
+                        try upsert.execute(arguments: v.arguments(resolution: 60, zone: zone, bucket: bucket))
                         progress.minutes += 1
                     }
                 }
@@ -121,12 +103,7 @@ extension VerdantDatabase {
                     SELECT 3600, zone, (bucket / 3600) * 3600 AS b, MAX(source), SUM(energy_j), TOTAL(ok_s), TOTAL(missing_s),
                            TOTAL(busy_cpu_s), SUM(samples)
                     FROM energy_rollups WHERE resolution = 60 AND bucket >= ? AND bucket < ? GROUP BY zone, b
-                    ON CONFLICT(resolution, bucket, zone) DO UPDATE SET
-                      energy_j = CASE WHEN excluded.energy_j IS NULL THEN energy_j WHEN energy_j IS NULL THEN excluded.energy_j
-                                      ELSE energy_j + excluded.energy_j END,
-                      ok_s = ok_s + excluded.ok_s, missing_s = missing_s + excluded.missing_s,
-                      busy_cpu_s = busy_cpu_s + excluded.busy_cpu_s, samples = samples + excluded.samples
-                    """, arguments: [hourMark ?? Int64.min / 2, hourThrough])
+                    """ + "\n" + RollupSum.mergeClause, arguments: [hourMark ?? Int64.min / 2, hourThrough])
                 progress.hours = db.changesCount
                 try Self.setWatermark(db, Self.hourWatermarkKey, hourThrough)
             }
