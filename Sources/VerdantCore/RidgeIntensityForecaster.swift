@@ -420,8 +420,10 @@ struct FeatureDesign {
 
     /// Trains every step on origins o ∈ [from, to − h) whose target history[o + h] is known.
     /// Standardisation uses the means and standard deviations over all origins of the window.
+    /// - Parameter referenceGram: accumulate the Gram one row at a time (the path before the rows were
+    ///   blocked, `GramAccumulation`); kept for the test that the blocked path gives the same fit.
     func fit(values f: ForwardFilled, history: ArraySlice<Double?>, start0: Date, from: Int, to: Int,
-             horizonSlots H: Int, lambda: Double, floor: Double) -> Fit? {
+             horizonSlots H: Int, lambda: Double, floor: Double, referenceGram: Bool = false) -> Fit? {
         let ds = sharedCount, d = ds + perStepCount
         let m = to - from
         guard m > d * 4 else { return nil }
@@ -469,6 +471,8 @@ struct FeatureDesign {
         var a = [Double](repeating: 0, count: full * full)
         var by = [Double](repeating: 0, count: full)
         var r = [Double](repeating: 0, count: full)
+        var blocked = GramAccumulation(dimension: full)
+        defer { blocked.deallocate() }
         let day = 24 * sph, weekSlots = 168 * sph
         // Targets (NaN = missing) and the standardised filled series the seasonal columns read.
         let n = history.count
@@ -513,13 +517,18 @@ struct FeatureDesign {
                         rp[ds + 3] = sameDay * php[2 * i]
                         rp[ds + 4] = sameDay * php[2 * i + 1]
                     }
-                    for j in 0..<full {
-                        let wr = wi * rp[j]
-                        bp[j] += wr * y
-                        let row = j * full
-                        for k in 0...j { ap[row + k] += wr * rp[k] }
+                    if referenceGram {
+                        for j in 0..<full {
+                            let wr = wi * rp[j]
+                            bp[j] += wr * y
+                            let row = j * full
+                            for k in 0...j { ap[row + k] += wr * rp[k] }
+                        }
+                    } else {
+                        blocked.add(row: rp.baseAddress!, weight: wi, target: y, gram: ap.baseAddress!, moment: bp.baseAddress!)
                     }
                 }
+                if !referenceGram { blocked.flush(gram: ap.baseAddress!, moment: bp.baseAddress!) }
             }}}}}}}}
             guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = fallbackIntercept; continue }
             // Normalise the weights to mean 1 over the rows used, so λ is per row.
