@@ -338,14 +338,19 @@ public actor JobRuntime: VerdantAPIHandler {
     /// the jobs whose last reading is that tick (`aligned`).
     private func readRunningJobsCPU(previous: NodeReading?) -> (now: [Int64: Double], aligned: [Int64: Double]) {
         guard !running.isEmpty else { return ([:], [:]) }
-        // One pass over `running` (each element visited is a copy of the job's whole entry).
+        // One pass over `running` by index, reading only the fields needed (`for (id, r) in running`
+        // copied each job's whole entry, retaining and releasing every field, each tick).
         var cpuNow: [Int64: Double] = Dictionary(minimumCapacity: running.count)
         var aligned: [Int64: Double] = Dictionary(minimumCapacity: running.count)
-        for (id, r) in running {
-            guard let cpu = parts.executor.cpuSeconds(r.handle) else { continue }
+        var i = running.startIndex
+        while i != running.endIndex {
+            defer { running.formIndex(after: &i) }
+            guard let cpu = parts.executor.cpuSeconds(running.values[i].handle) else { continue }
+            let id = running.keys[i]
             cpuNow[id] = cpu
-            if let previous, r.last.node.monotonicNanos == previous.monotonicNanos {
-                aligned[id] = max(0, cpu - r.last.jobCPUSeconds)
+            let last = running.values[i].last
+            if let previous, last.node.monotonicNanos == previous.monotonicNanos {
+                aligned[id] = max(0, cpu - last.jobCPUSeconds)
             }
         }
         return (cpuNow, aligned)
@@ -357,7 +362,7 @@ public actor JobRuntime: VerdantAPIHandler {
         rebaseLastReadings()
         let cpuNow = cpu.now, aligned = cpu.aligned
         var shared: [Int64: JobEnergyInterval] = [:]
-        if let previous, let node, !aligned.isEmpty, let first = running[aligned.keys.first!] {
+        if let previous, let node, !aligned.isEmpty, let firstTime = running[aligned.keys.first!]?.last.time {
             let energy = node.energy ?? .zero
             let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
                                           idlePower: CPUPowerModel.attributionIdlePower(source: node.source, learned: learner.model, model: parts.model),
@@ -365,30 +370,38 @@ public actor JobRuntime: VerdantAPIHandler {
             if abs(split.total.joules - energy.joules) > 0.005 * max(energy.joules, 1e-9) {
                 log.error("energy attribution does not add up", metadata: ["node_j": "\(energy.joules)", "split_j": "\(split.total.joules)"])
             }
-            let intensity = activeSeries.meanIntensity(from: first.last.time, to: time)
+            let intensity = activeSeries.meanIntensity(from: firstTime, to: time)
             for (id, cpu) in aligned {
                 // An interval without a number keeps 0 J in its row with source `unavailable`; job totals
                 // over it are NULL (`EnergySource.combined`).
-                shared[id] = JobEnergyInterval(start: first.last.time, end: time,
+                shared[id] = JobEnergyInterval(start: firstTime, end: time,
                                                energy: node.energy == nil ? .zero : split.jobs[id] ?? .zero,
                                                source: node.source, cpuSeconds: cpu, intensity: intensity)
             }
         }
-        // Each job's interval history is appended to in place in `running`: a copy of the entry held
-        // across the append (`for (id, var r) in running … running[id] = r`) made the array's buffer
-        // shared, so every tick copied the job's whole history (copy-on-write), a cost growing with
-        // the job's age. Only the fields needed are read out before the append.
-        for id in Array(running.keys) {
-            guard let cpu = cpuNow[id], let fields = running[id].map({ ($0.last, $0.job.name, $0.job.kind) }) else { continue }
-            let (last, name, kind) = fields
+        // Each job's entry is updated in place in `running`, walked by index: a copy of the entry held
+        // across the append (`for (id, var r) in running … running[id] = r`) made its buffers shared,
+        // so every tick copied the job's whole history (copy-on-write); reading it by key
+        // (`running[id].map { … }`, `running[id]?.last = …`) still copied the whole entry and hashed
+        // the key three times per job per tick (12.6 % of the sampler's CPU, docs/performance.md).
+        // `running.values[i]` reads only the fields named and mutates through the dictionary's
+        // `_modify` accessor; no job is added or removed in this loop, so the indices stay valid.
+        var i = running.startIndex
+        while i != running.endIndex {
+            defer { running.formIndex(after: &i) }
+            let id = running.keys[i]
+            guard let cpu = cpuNow[id] else { continue }
+            let last = running.values[i].last
             let jr = JobReading(node: reading, time: time, jobCPUSeconds: cpu)
             let interval = shared[id] ?? Attribution.interval(from: last, to: jr, model: parts.model,
                                                               series: activeSeries, profile: parts.sensor.profile, learned: learner.model)
-            running[id]?.totals.add(interval)
-            running[id]?.last = jr
+            running.values[i].totals.add(interval)
+            running.values[i].last = jr
             pendingIntervals.append(JobIntervalRecord(jobID: id, interval: interval))
-            parts.metrics?.jobInterval(id: id, name: name, kind: kind.rawValue,
-                                       energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
+            if let metrics = parts.metrics {
+                metrics.jobInterval(id: id, name: running.values[i].job.name, kind: running.values[i].job.kind.rawValue,
+                                    energyJoules: interval.energy.joules, carbonGrams: interval.carbon.grams)
+            }
         }
     }
 
@@ -401,11 +414,14 @@ public actor JobRuntime: VerdantAPIHandler {
     /// and rewriting every job's entry each tick (iterating `running` while assigning into it copied the
     /// whole dictionary) cost about 7 % of the sampler's CPU (docs/performance.md).
     private func rebaseLastReadings() {
-        for id in Array(running.keys) {
-            guard let last = running[id]?.last else { continue }
+        // Walked by index, reading only `last` (reading `running[id]?.last` by key copied the whole entry).
+        var i = running.startIndex
+        while i != running.endIndex {
+            defer { running.formIndex(after: &i) }
+            let last = running.values[i].last
             let t = parts.clock.time(atMonotonicNanos: last.node.monotonicNanos)
             guard abs(t.timeIntervalSince(last.time)) > Self.rebaseToleranceSeconds else { continue }
-            running[id]?.last = JobReading(node: last.node, time: t, jobCPUSeconds: last.jobCPUSeconds)
+            running.values[i].last = JobReading(node: last.node, time: t, jobCPUSeconds: last.jobCPUSeconds)
         }
     }
 
