@@ -52,17 +52,42 @@ struct Report: AsyncParsableCommand {
         // trip of every job. `--client-render` (hidden) is the reference path: receive the `EnergyReport`
         // and render here; both write the same bytes (RenderedReportIdentityTests). The daemon declines
         // HTML when it runs in another time zone (the header shows local times); then this renders it.
-        let bytes: [UInt8] = try await withDaemon {
-            defer { progress.finish() }   // before an error message, on its own line
-            guard progress.enabled else { return try await reportBytes(progress: nil) }
-            return try await reportBytes(progress: { progress.update($0.done, of: $0.total) })
+        guard let output else {
+            // Standard output gets the report only once all of it is in (never half a report on a pipe).
+            let bytes: [UInt8] = try await withDaemon {
+                defer { progress.finish() }   // before an error message, on its own line
+                guard progress.enabled else { return try await reportBytes(progress: nil) }
+                return try await reportBytes(progress: { progress.update($0.done, of: $0.total) })
+            }
+            FileHandle.standardOutput.write(Data(bytes))
+            return
         }
-        guard let output else { FileHandle.standardOutput.write(Data(bytes)); return }
+        // A file: the daemon's bytes written as they come into a temporary file, renamed when complete.
         let path = Self.outputPath(output, format: format.rawValue)
         do {
-            try Self.writeAtomically(Data(bytes), to: path)
-        } catch {
-            FileHandle.standardError.write(Data("verdant: error: cannot write \(path): \(error.localizedDescription); nothing was written\n".utf8))
+            let file = try ReportOutputFile(path: path)
+            do {
+                try await withDaemon { () async throws -> Void in
+                    defer { progress.finish() }
+                    var sink: ProgressSink?
+                    if progress.enabled { sink = { (p: ProgressEvent) in progress.update(p.done, of: p.total) } }
+                    if !clientRender {
+                        let rendered: Bool = try await global.client.renderedReport(
+                            since: since, until: until, by: by.rawValue, format: format.rawValue,
+                            timeZone: LocalTimeText.zoneIdentifier, progress: sink,
+                            receive: { (chunk: UnsafeRawBufferPointer) throws -> Void in try file.write(chunk) })
+                        if rendered { return }
+                    }
+                    let bytes = try await clientRenderedBytes(progress: sink)
+                    try bytes.withUnsafeBytes { try file.write($0) }
+                }
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
+            }
+        } catch let e as ReportOutputFile.WriteError {
+            FileHandle.standardError.write(Data("verdant: error: cannot write \(e.path): \(e.reason); nothing was written\n".utf8))
             throw ExitCode(73)
         }
         FileHandle.standardError.write(Data("verdant: report written to \(path)\n".utf8))
@@ -77,6 +102,13 @@ struct Report: AsyncParsableCommand {
             timeZone: LocalTimeText.zoneIdentifier, progress: sink) {
             return rendered
         }
+        return try await clientRenderedBytes(progress: sink)
+    }
+
+    /// The report received as an `EnergyReport` and rendered here (`--client-render`, or HTML when the
+    /// daemon runs in another time zone).
+    func clientRenderedBytes(progress sink: ProgressSink?) async throws -> [UInt8] {
+        let client = global.client
         let r: EnergyReport
         if let sink {
             r = try await client.report(since: since, until: until, by: by.rawValue, timeline: format == .html, progress: sink)
@@ -96,24 +128,6 @@ struct Report: AsyncParsableCommand {
             return (output as NSString).appendingPathComponent("verdant-report-\(stamp).\(format)")
         }
         return output
-    }
-
-    /// Writes to a temporary file beside `path`, then renames it over `path`: never half a file.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        try writeAtomically(Data(text.utf8), to: path)
-    }
-
-    /// `writeAtomically(_:to:)` for bytes.
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let tmp = path + ".tmp-\(getpid())"
-        try data.write(to: URL(fileURLWithPath: tmp))
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .EIO)
-        }
     }
 
     /// The newest `verdant-report-*` file in `dir` (by name: the names carry UTC times).

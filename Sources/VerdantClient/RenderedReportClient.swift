@@ -15,6 +15,21 @@ extension DaemonClient {
     /// - Throws: `ClientError` as `report` does.
     public func renderedReport(since: String?, until: String?, by: String?, format: String, timeZone: String,
                                progress: ProgressSink? = nil) async throws -> [UInt8]? {
+        var received: [UInt8] = []
+        let rendered = try await renderedReport(since: since, until: until, by: by, format: format, timeZone: timeZone,
+                                                progress: progress) { chunk in received.append(contentsOf: chunk) }
+        return rendered ? received : nil
+    }
+
+    /// `renderedReport(…)` handing the report's bytes to `receive` as they arrive, in order (a year's JSON is
+    /// 19–31 MB: written to a file as it comes, not gathered in memory and copied). Every byte `receive`
+    /// got is part of a complete report only when this returns `true`; when it throws, the bytes so far
+    /// are a report cut short (the caller discards them).
+    /// - Returns: `false` when the daemon cannot render for this zone (`409`, `renderedReportZoneMismatch`;
+    ///   `receive` got nothing): ask for the `EnergyReport` then.
+    /// - Throws: `ClientError` as `report` does; what `receive` throws.
+    public func renderedReport(since: String?, until: String?, by: String?, format: String, timeZone: String,
+                               progress: ProgressSink? = nil, receive: (UnsafeRawBufferPointer) throws -> Void) async throws -> Bool {
         var items: [URLQueryItem] = []
         if let by { items.append(URLQueryItem(name: "by", value: by)) }
         if let since { items.append(URLQueryItem(name: "since", value: since)) }
@@ -33,24 +48,36 @@ extension DaemonClient {
                 throw ClientError(message: "cannot reach verdantd at \(socketPath): \(error). Is it running?", status: nil)
             }
             let msg = (try? APIJSON.decoder().decode(APIErrorBody.self, from: data).error) ?? String(decoding: data, as: UTF8.self)
-            if response.status.code == 409, msg.hasPrefix(APIRoutes.renderedReportZoneMismatch) { return nil }
+            if response.status.code == 409, msg.hasPrefix(APIRoutes.renderedReportZoneMismatch) { return false }
             guard response.status.code < 300 else { throw ClientError(message: msg, status: Int(response.status.code)) }
             throw ClientError(message: "unexpected reply from verdantd (no rendered report); are verdant and verdantd the same version?", status: Int(response.status.code))
         }
-        var received: [UInt8] = []
+        // What `receive` throws passes through as it is (not as a broken connection).
+        struct ReceiveError: Error { let error: any Error }
+        func deliver(_ chunk: UnsafeRawBufferPointer) throws {
+            do { try receive(chunk) } catch { throw ReceiveError(error: error) }
+        }
         do {
             guard isStream, let progress else {
-                for try await chunk in response.body { received.append(contentsOf: chunk.readableBytesView) }
-                return received
+                // HTTP framing (the body's length) tells a complete answer from a broken one.
+                for try await chunk in response.body { try chunk.withUnsafeReadableBytes { try deliver($0) } }
+                return true
             }
             // Progress lines, then the header line and exactly its byte count of report.
             var header: RenderedReportHeader?
+            var pending: [UInt8] = []   // lines not yet complete, before the header
             var start = 0
+            var reportBytes = 0
             let decoder = APIJSON.decoder()
             for try await chunk in response.body {
-                received.append(contentsOf: chunk.readableBytesView)
-                while header == nil, let nl = received[start...].firstIndex(of: 0x0A) {
-                    let line = Data(received[start..<nl])
+                if header != nil {
+                    reportBytes += chunk.readableBytes
+                    try chunk.withUnsafeReadableBytes { try deliver($0) }
+                    continue
+                }
+                pending.append(contentsOf: chunk.readableBytesView)
+                while header == nil, let nl = pending[start...].firstIndex(of: 0x0A) {
+                    let line = Data(pending[start..<nl])
                     start = nl + 1
                     guard !line.isEmpty else { continue }
                     let l: ProgressStreamLine<RenderedReportHeader>
@@ -63,17 +90,29 @@ extension DaemonClient {
                     if let e = l.error { throw ClientError(message: e, status: l.status ?? 500) }
                     if let h = l.result { header = h }
                 }
-                if header == nil, start > 0 { received.removeFirst(start); start = 0 }
+                if header != nil {
+                    // The rest of this chunk is the report's first bytes.
+                    if start < pending.count {
+                        reportBytes += pending.count - start
+                        try pending[start...].withUnsafeBytes { try deliver($0) }
+                    }
+                    pending = []
+                } else if start > 0 {
+                    pending.removeFirst(start)
+                    start = 0
+                }
             }
             guard let header else {
                 throw ClientError(message: "verdantd at \(socketPath) ended its answer without a result: is it still running? (verdant status)", status: nil)
             }
-            guard received.count - start == header.bytes else {
-                throw ClientError(message: "the report from verdantd at \(socketPath) was cut short (\(received.count - start) of \(header.bytes) bytes): is it still running? (verdant status)", status: nil)
+            guard reportBytes == header.bytes else {
+                throw ClientError(message: "the report from verdantd at \(socketPath) was cut short (\(reportBytes) of \(header.bytes) bytes): is it still running? (verdant status)", status: nil)
             }
-            return Array(received[start...])
+            return true
         } catch let e as ClientError {
             throw e
+        } catch let e as ReceiveError {
+            throw e.error
         } catch {
             throw ClientError(message: "the connection to verdantd at \(socketPath) broke before the answer came (\(error)): is it still running? (verdant status)", status: nil)
         }

@@ -568,8 +568,7 @@ public struct EnergyReport: Sendable, Hashable, Codable {
         // The newest `defaultWindow` scored jobs by id: what `PredictorAccuracy` keeps of all of them.
         var scored: [Job] = []
         for k in order.reversed() where scored.count < PredictorAccuracy.defaultWindow {
-            let j = all[k].job
-            if j.state == .succeeded && j.energyErrorPercent != nil && j.durationErrorPercent != nil { scored.append(j) }
+            if all[k].job.state == .succeeded && all[k].job.energyErrorPercent != nil && all[k].job.durationErrorPercent != nil { scored.append(all[k].job) }
         }
         predictor = PredictorAccuracy(jobs: scored.reversed())
         var rows: [ReportRow] = []
@@ -582,28 +581,28 @@ public struct EnergyReport: Sendable, Hashable, Codable {
         } else if by == .job && strictlyByID {
             // One job per row, in id order.
             rows.reserveCapacity(jobs.count)
-            for job in jobs {
-                var r = ReportRow(key: job.row.key)
-                r.add(job.row)
+            for n in jobs.indices {
+                var r = ReportRow(key: jobs[n].row.key)
+                r.add(jobs[n].row)
                 rows.append(r)
             }
         } else {
             // Groups by an integer where the key is a calendar day or week (one string per group, not per job).
             var groupOfNumber: [Int64: Int] = [:]
             var groupOfKey: [String: Int] = [:]
-            for (k, job) in zip(order, jobs) {
-                let i = all[k]
+            for n in order.indices {
+                let k = order[n]
                 let number: Int64?
                 switch by {
-                case .day: number = ReportCalendar.unixDay(i.job.startedAt ?? i.job.submittedAt)
-                case .week: number = ReportCalendar.isoWeekNumber(i.job.startedAt ?? i.job.submittedAt)
+                case .day: number = ReportCalendar.unixDay(all[k].job.startedAt ?? all[k].job.submittedAt)
+                case .week: number = ReportCalendar.isoWeekNumber(all[k].job.startedAt ?? all[k].job.submittedAt)
                 default: number = nil
                 }
                 var g: Int
                 if let number, let found = groupOfNumber[number] {
                     g = found
                 } else {
-                    let key = Self.key(i, by: by)
+                    let key = Self.key(all[k], by: by)
                     if let found = groupOfKey[key] {
                         g = found
                     } else {
@@ -613,7 +612,7 @@ public struct EnergyReport: Sendable, Hashable, Codable {
                     }
                     if let number { groupOfNumber[number] = g }
                 }
-                rows[g].add(job.row)
+                rows[g].add(jobs[n].row)
             }
             if by != .job { rows.sort { $0.key < $1.key } }
         }
@@ -623,10 +622,10 @@ public struct EnergyReport: Sendable, Hashable, Codable {
         total = t
         // Sums in job order, as before.
         var energy: EnergyJoules?, carbon: CarbonGrams?, cpu: Double?
-        for j in jobs {
-            if let e = j.energy { energy = (energy ?? .zero) + e }
-            if let c = j.carbon { carbon = (carbon ?? .zero) + c }
-            if let s = j.cpuSeconds { cpu = (cpu ?? 0) + s }
+        for n in jobs.indices {
+            if let e = jobs[n].energy { energy = (energy ?? .zero) + e }
+            if let c = jobs[n].carbon { carbon = (carbon ?? .zero) + c }
+            if let s = jobs[n].cpuSeconds { cpu = (cpu ?? 0) + s }
         }
         totals = ReportTotals(energy: energy, carbon: carbon, cpuSeconds: cpu, jobs: jobs.count)
     }

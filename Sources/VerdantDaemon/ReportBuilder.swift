@@ -37,14 +37,17 @@ public enum ReportBuilder {
         let steps = 2 + (q.by == .zone ? 1 : 0) + (q.timeline ? 1 : 0)
         var step = 0
         func stepDone() { step += 1; progress?(step, steps) }
-        // One query with only the report's columns (see `reportJobRows`); the range is applied again by
-        // `EnergyReport`, this only skips jobs started before `since` early.
-        let rows = try db.reportJobRows(startedFrom: q.since)
+        // Every finished job with only the report's columns, as kept between reports (`reportJobRows`), not
+        // a copy filtered by `since`: jobs started before it are skipped below (the range is applied again
+        // by `EnergyReport`; this only skips them early).
+        let rows = try db.reportJobRows()
         // One pass to decide visibility and find the jobs without a stored summary, one to build the
-        // inputs (no filtered copies of 20,000 jobs).
+        // inputs (no filtered copies of 20,000 jobs; rows read in place by index).
         var shown = [Bool](repeating: false, count: rows.count)
         var unsummarised: [Int64] = []
-        for k in rows.indices where visible(rows[k].job) {
+        for k in rows.indices {
+            if let since = q.since, !(rows[k].job.startedAt.map { $0 >= since } ?? false) { continue }
+            guard visible(rows[k].job) else { continue }
             shown[k] = true
             if rows[k].summary == nil, let id = rows[k].job.id { unsummarised.append(id) }
         }
@@ -56,26 +59,26 @@ public enum ReportBuilder {
         var users: [UInt32: String] = [:]
         var inputs: [ReportJobInput] = []
         inputs.reserveCapacity(rows.count)
-        for (k, row) in rows.enumerated() where shown[k] {
-            let j = row.job
-            let id = j.id ?? -1
+        for k in rows.indices where shown[k] {
+            let id = rows[k].job.id ?? -1
+            let uid = rows[k].job.uid
             let user: String
-            if let u = users[j.uid] { user = u } else { user = userName(uid: j.uid); users[j.uid] = user }
-            var i = ReportJobInput(job: j, userName: user, intensitySource: row.intensitySource, intensityKind: row.intensityKind,
+            if let u = users[uid] { user = u } else { user = userName(uid: uid); users[uid] = user }
+            var i = ReportJobInput(job: rows[k].job, userName: user, intensitySource: rows[k].intensitySource, intensityKind: rows[k].intensityKind,
                                    placement: slurm.isEmpty ? nil : slurm[id].map { JobPlacement(cluster: $0.cluster, batchJobID: $0.slurmJobID) })
-            if let s = row.summary {
+            if let s = rows[k].summary {
                 i.measuredSeconds = s.measuredSeconds
                 i.estimatedSeconds = s.estimatedSeconds
                 i.missingSeconds = s.missingSeconds
                 i.counterfactualCarbon = s.counterfactualCarbon.map(CarbonGrams.init)
             } else {
-                if let s = splits[id], let a = j.startedAt, let b = j.endedAt {
+                if let s = splits[id], let a = i.job.startedAt, let b = i.job.endedAt {
                     let run = max(0, b.timeIntervalSince(a))
                     i.measuredSeconds = s.measured
                     i.estimatedSeconds = s.estimated
                     i.missingSeconds = s.missing + max(0, run - (s.measured + s.estimated + s.missing))
                 }
-                i.counterfactualCarbon = counterfactual(j, series: series)
+                i.counterfactualCarbon = counterfactual(i.job, series: series)
             }
             inputs.append(i)
         }

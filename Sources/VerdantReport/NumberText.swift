@@ -18,9 +18,20 @@ enum NumberText {
             if !dropZeroFraction { out.append(46); out.append(48) }
             return
         }
-        let start = out.count
-        out.append(contentsOf: v.description.utf8)
-        if dropZeroFraction && out.count - start >= 2 && out[out.count - 1] == 48 && out[out.count - 2] == 46 { out.removeLast(2) }
+        // `v.description` without its `String`: the runtime entry point `description` itself formats with
+        // (swift/stdlib/public/core/FloatingPointToString.swift: `swift_float64ToString`, the shortest
+        // round-trip digits; ABI, so present in every Swift runtime), into a buffer on the stack filled
+        // with "0" characters first, as `description` fills its own (the formatter leaves some zero digits,
+        // such as the one after `2147483648.`, to that fill). Tested byte for byte against `description`
+        // (`ReportNumberTextTests`).
+        let zeros: UInt64 = 0x3030_3030_3030_3030
+        var buffer: (UInt64, UInt64, UInt64, UInt64) = (zeros, zeros, zeros, zeros)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var n = Int(truncatingIfNeeded: swiftFloat64ToString(p, UInt(raw.count), v, false))
+            if dropZeroFraction && n >= 2 && p[n - 1] == 48 && p[n - 2] == 46 { n -= 2 }
+            out.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        }
     }
 
     /// Appends the decimal digits of `v` (with `-` when negative).
@@ -82,3 +93,9 @@ enum NumberText {
         (-prod).addingProduct(a, p)
     }
 }
+
+/// The Swift runtime's `Double` to text (`Double.description`'s digits): writes at most `length` bytes to
+/// `buffer` (at least 32, pre-filled with ASCII "0") and returns how many it wrote. Declared by the standard library the
+/// same way (`_float64ToStringImpl`, stdlib/public/core/Runtime.swift and FloatingPointToString.swift).
+@_silgen_name("swift_float64ToString")
+private func swiftFloat64ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ length: UInt, _ value: Double, _ debug: Bool) -> UInt64

@@ -26,23 +26,58 @@ extension VerdantDatabase {
 
     /// Finished jobs (any state but `queued` and `running`), by id, with their summaries and provenance.
     ///
-    /// Reuses the rows of the previous call while `report_jobs_version` (read in the same read
-    /// transaction) is unchanged (`reportJobRowCache`); otherwise reads every finished job and keeps them.
+    /// Reuses the rows of the previous call (`reportJobRowCache`) brought up to date by the change log
+    /// (`ReportJobChanges.swift`, read in the same read transaction): unchanged, they are returned as kept;
+    /// after changes, only the jobs the log names are read and merged in (a job that finished is one row
+    /// read); kept rows older than the log reaches back, or no kept rows, mean one read of every finished job.
     /// - Parameter startedFrom: when given, only jobs started at or after it (a report's `--since`).
     /// - Throws: `DatabaseError`.
     public func reportJobRows(startedFrom: Date? = nil) throws -> [ReportJobRow] {
         try pool.read { db in
-            guard let version = try Self.reportJobsVersion(db) else { return try Self.readReportJobRows(db, startedFrom: startedFrom) }
+            guard let log = try Self.reportJobChangesState(db) else {
+                reportJobRowCache.note(.untrusted)
+                return try Self.readReportJobRows(db, startedFrom: startedFrom)
+            }
             let all: [ReportJobRow]
-            if let kept = reportJobRowCache.rows(at: version) {
-                all = kept
+            let kept = reportJobRowCache.kept()
+            if let kept, kept.head == log.head {
+                all = kept.rows
+                reportJobRowCache.note(.reused)
+            } else if let kept, kept.head < log.head, kept.head >= log.prunedThrough {
+                let changed = try Self.reportJobsChanged(after: kept.head, db)
+                let fresh = try Self.readReportJobRows(db, startedFrom: nil, changedAfter: kept.head)
+                all = Self.merged(kept.rows, changed: changed, fresh: fresh)
+                reportJobRowCache.note(.changed(changedJobs: changed.count, rowsRead: fresh.count))
+                reportJobRowCache.keep(all, at: log.head)
             } else {
+                // Nothing kept, kept rows older than the log reaches back, or newer than this snapshot.
                 all = try Self.readReportJobRows(db, startedFrom: nil)
-                reportJobRowCache.keep(all, at: version)
+                reportJobRowCache.keep(all, at: log.head)
+                reportJobRowCache.note(.whole(rowsRead: all.count))
             }
             guard let startedFrom else { return all }
             return all.filter { row in row.job.startedAt.map { $0 >= startedFrom } ?? false }
         }
+    }
+
+    /// `kept` (by id) with the rows of the `changed` ids (ascending) replaced by `fresh` (by id; a changed
+    /// id missing from `fresh` is no longer a finished job, or was deleted, and leaves).
+    static func merged(_ kept: [ReportJobRow], changed: [Int64], fresh: [ReportJobRow]) -> [ReportJobRow] {
+        guard let firstChanged = changed.first else { return kept }
+        // A job that finished (the usual change): its id is after every kept one.
+        if let last = kept.last?.job.id, firstChanged > last { return kept + fresh }
+        var out: [ReportJobRow] = []
+        out.reserveCapacity(kept.count + fresh.count)
+        var c = 0, f = 0
+        for row in kept {
+            let id = row.job.id ?? Int64.min
+            while f < fresh.count, (fresh[f].job.id ?? Int64.min) < id { out.append(fresh[f]); f += 1 }
+            while c < changed.count, changed[c] < id { c += 1 }
+            if c < changed.count, changed[c] == id { continue }   // replaced by its fresh row, if any
+            out.append(row)
+        }
+        while f < fresh.count { out.append(fresh[f]); f += 1 }
+        return out
     }
 
     /// `reportJobRows(startedFrom:)` read from the tables, without the kept rows (`ReportReadPathTests` compares both).
@@ -52,7 +87,8 @@ extension VerdantDatabase {
     }
 
     /// The query behind `reportJobRows`, in `db`'s transaction.
-    static func readReportJobRows(_ db: Database, startedFrom: Date?) throws -> [ReportJobRow] {
+    /// - Parameter changedAfter: when given, only the jobs `report_job_changes` names after that `seq`.
+    static func readReportJobRows(_ db: Database, startedFrom: Date?, changedAfter: Int64? = nil) throws -> [ReportJobRow] {
             var sql = """
                 SELECT j.id, j.name, j.kind, j.state, j.uid, j.submitted_at, j.started_at, j.ended_at,
                        j.energy, j.energy_source, j.carbon, j.cpu_seconds, j.expected_energy_j,
@@ -67,7 +103,11 @@ extension VerdantDatabase {
             var arguments: StatementArguments = []
             if let startedFrom {
                 sql += " AND j.started_at >= ?"
-                arguments = [startedFrom]
+                arguments += [startedFrom]
+            }
+            if let changedAfter {
+                sql += " AND j.id IN (SELECT job_id FROM report_job_changes WHERE seq > ?)"
+                arguments += [changedAfter]
             }
             sql += " ORDER BY j.id"
             let statement = try db.makeStatement(sql: sql)

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 
-/// A counter that changes whenever anything a report reads about finished jobs changes, so that a
-/// report can reuse the rows it read before (`ReportJobRowCache`) instead of reading a year of jobs
-/// (20,000 rows) again for every report.
+/// A counter that changed whenever anything a report reads about finished jobs changed, so that a
+/// report could reuse the rows it read before (`ReportJobRowCache`) instead of reading a year of jobs
+/// (20,000 rows) again for every report. Replaced by the per-job change log of migration
+/// "v8-report-job-changes" (`ReportJobChanges.swift`), which drops this table and its triggers; the
+/// migration stays as shipped.
 ///
 /// SQLite triggers keep it (sqlite.org/lang_createtrigger.html): any insert, update or delete of a
 /// `jobs` row that is or was finished (state neither `queued` nor `running`: the rows `reportJobRows`
@@ -49,20 +51,5 @@ extension VerdantDatabase {
                   BEGIN UPDATE report_jobs_version SET n = n + 1 WHERE id = 1; END;
                 """)
         }
-    }
-
-    /// The counter, or `nil` when it cannot be trusted (table or a trigger missing).
-    /// - Throws: `DatabaseError`.
-    static func reportJobsVersion(_ db: Database) throws -> Int64? {
-        let names = reportJobsVersionTriggers.map { "'\($0)'" }.joined(separator: ", ")
-        let triggers = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (\(names))") ?? 0
-        guard triggers == reportJobsVersionTriggers.count else { return nil }
-        return try Int64.fetchOne(db, sql: "SELECT n FROM report_jobs_version WHERE id = 1")
-    }
-
-    /// `report_jobs_version.n`, or `nil` when it cannot be trusted (tests; `reportJobRows` reads it itself).
-    /// - Throws: `DatabaseError`.
-    public func reportJobsVersion() throws -> Int64? {
-        try pool.read { db in try Self.reportJobsVersion(db) }
     }
 }

@@ -255,6 +255,7 @@ public final class VerdantDatabase: Sendable {
         registerMinimumSavingDecisions(&m)
         registerJobGPUIndices(&m)
         registerReportJobsVersion(&m)
+        registerReportJobChanges(&m)
         return m
     }
 
