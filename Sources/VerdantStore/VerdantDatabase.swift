@@ -255,6 +255,7 @@ public final class VerdantDatabase: Sendable {
         registerMinimumSavingDecisions(&m)
         registerJobGPUIndices(&m)
         registerReportJobsVersion(&m)
+        registerJobRunIntervals(&m)
         return m
     }
 
