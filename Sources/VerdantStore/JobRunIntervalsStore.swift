@@ -20,8 +20,8 @@ extension VerdantDatabase {
     /// Records (or replaces) the run intervals job `jobID` follows.
     /// - Throws: GRDB's error when the write fails.
     public func saveRunIntervals(jobID: Int64, runs: [DateInterval], at time: Date) throws {
-        let pairs = runs.map { [$0.start.timeIntervalSince1970, $0.end.timeIntervalSince1970] }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: pairs), as: UTF8.self)
+        // Swift's shortest round-trip form of each Double, so the times read back are the same.
+        let json = "[" + runs.map { "[\($0.start.timeIntervalSince1970),\($0.end.timeIntervalSince1970)]" }.joined(separator: ",") + "]"
         try write(durable: true) { db in
             try db.execute(sql: "INSERT OR REPLACE INTO job_run_intervals (job_id, runs_json, updated_at) VALUES (?, ?, ?)",
                            arguments: [jobID, json, time])
@@ -35,7 +35,7 @@ extension VerdantDatabase {
         let json = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT runs_json FROM job_run_intervals WHERE job_id = ?", arguments: [jobID])
         }
-        guard let json, let list = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [[Double]] else { return nil }
+        guard let json, let list = try? JSONDecoder().decode([[Double]].self, from: Data(json.utf8)) else { return nil }
         var out: [DateInterval] = []
         for p in list {
             guard p.count == 2, p[1] >= p[0] else { return nil }
