@@ -131,10 +131,12 @@ import Glibc
     /// An interruptible training job of 10 minutes (36 W, deadline 45 min; declared, so σ = 5 min and
     /// its slots must end by deadline − 2σ). Forecast A: 500 g/kWh except 00:05 and 00:15 at 100 and
     /// 00:25 at 300: runs 00:05–00:10 and 00:15–00:20. It starts at 00:05 and is frozen at 00:10. At
-    /// 00:10 a correction makes 00:15 400 and 00:25 50: the 5 minutes left (0.003 kWh) would cost
-    /// 1.2 g at 00:15 and 0.15 g at 00:25 (00:20 and 00:30 are 500; the work left must start by
+    /// 00:10 a correction makes 00:15 450, 00:25 50 and 00:30 60: the 5 minutes left (0.003 kWh) would
+    /// cost 1.35 g at 00:15 and 0.15 g at 00:25 (00:20 is 500; the work left must start by
     /// 00:45 − 5 min − 2σ = 00:30, so the slots up to 00:30–00:35 count), so the second run moves to
-    /// 00:25–00:30. The real process stays
+    /// 00:25–00:30. (00:30 is cheap too so that a job that ran a few seconds short in its first run,
+    /// its start delayed on a loaded machine, still moves: its work left then needs part of a second
+    /// slot, which the planner cuts at the chronologically last one.) The real process stays
     /// frozen through 00:15–00:25 (its output does not grow), is thawed at 00:25 and ends with exactly
     /// its output; the new runs are stored.
     @Test(.enabled(if: PlanningRuntimeTests.usable && PlanningRuntimeTests.freezer))
@@ -146,7 +148,7 @@ import Glibc
         var a = Array(repeating: 500.0, count: 18)
         a[1] = 100; a[3] = 100; a[5] = 300
         var b = a
-        b[3] = 400; b[5] = 50
+        b[3] = 450; b[5] = 50; b[6] = 60
         try await rig.issue(a)
         let out = rig.dir + "/out"
         let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
@@ -181,14 +183,14 @@ import Glibc
         }
         #expect(corrected)
         #expect(done)
-        // The remaining run moved from 00:15–00:20 to 00:25–00:30 (its end ± the few trace seconds the
-        // job ran more or less than planned in its first run: the scheduler's ticks).
+        // The remaining run moved from 00:15–00:20 to 00:25–00:30 (its end ± the trace seconds the job
+        // ran more or less than planned in its first run: the scheduler's ticks, slow on a loaded machine).
         let runs = try #require(runsAfter)
         #expect(runs.count == 2)
         if runs.count == 2 {
             #expect(runs[0] == PlanRunView(start: Self.at(5), end: Self.at(10)))
             #expect(runs[1].start == Self.at(25))
-            #expect(abs(runs[1].end.timeIntervalSince(Self.at(30))) < 30)
+            #expect(abs(runs[1].end.timeIntervalSince(Self.at(30))) < 90)
         }
         // Stored, so a daemon restarted after a crash follows the same runs.
         let stored = try #require(try rig.database.runIntervals(jobID: training.id))
