@@ -33,7 +33,7 @@ import Glibc
         let database: VerdantDatabase
         var forecastPath: String { dir + "/forecast.csv" }
 
-        init(prefix: String, clock: DaemonClock, policy: String) throws {
+        init(prefix: String, clock: DaemonClock, policy: String, capacity: NodeCapacity = .unlimited) throws {
             dir = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
             database = try VerdantDatabase(path: dir + "/verdant.sqlite")
@@ -50,7 +50,7 @@ import Glibc
                 model: model, executor: ProcessExecutor(layout: PlanningRuntimeTests.layout, instance: "replan-test-\(getpid())"), clock: clock,
                 series: IntensitySeries(points: [], fallback: IntensityGramsPerKWh(480)), intensitySource: "static 480 gCO2eq/kWh",
                 intensityZone: "test", policy: p.policy, defaultDeadlines: p.deadlines, stateDirectory: dir,
-                flushIntervalSeconds: 0, logger: logger, intensityChain: chain))
+                flushIntervalSeconds: 0, logger: logger, intensityChain: chain, capacity: capacity))
         }
 
         /// Writes the forecast (5-minute slots from t0) and makes the runtime fetch it (a new forecast).
@@ -210,5 +210,78 @@ import Glibc
         #expect(try #require(job.startedAt) >= Self.at(5))
         #expect(try #require(job.endedAt) > Self.at(25))
         #expect(try #require(job.endedAt) <= job.deadline)
+    }
+
+    /// Capacity with a started job re-planned: a node of 2 cores, the interruptible 2-core job of the
+    /// test above moved to 00:25–00:30 by the correction at 00:10, and a 5-minute 2-core batch job
+    /// submitted then (deadline 00:45: latest start 00:45 − 5 min − 2σ = 00:35). Its cheapest slots
+    /// are 00:25 (50) and 00:30 (60), but the frozen job holds the node until its last run ends (its
+    /// memory stays held while frozen), so the batch job is planned after that (`capacity-bound`) and
+    /// starts only after the interruptible job has ended: never two 2-core jobs at once.
+    @Test(.enabled(if: PlanningRuntimeTests.usable && PlanningRuntimeTests.freezer))
+    func aReplannedStartedJobKeepsTheNodeCapacity() async throws {
+        let clock = DaemonClock(replay: ReplayClock(anchor: Self.t0, anchorMonotonicNanos: monotonicNanos(), speed: 100))
+        let policy = """
+            name: t
+            kinds:
+              training:
+                expected-duration: 10m
+                deadline: 45m
+                power-watts: 36
+                interruptible: true
+              batch:
+                expected-duration: 5m
+                deadline: 45m
+                power-watts: 36
+            """
+        let rig = try Rig(prefix: "verdant-replan-cap", clock: clock, policy: policy,
+                          capacity: NodeCapacity(cores: 2, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 10))
+        defer { rig.remove() }
+        var a = Array(repeating: 500.0, count: 18)
+        a[1] = 100; a[3] = 100; a[5] = 300
+        var b = a
+        b[3] = 450; b[5] = 50; b[6] = 60
+        try await rig.issue(a)
+        let out = rig.dir + "/out"
+        let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
+            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
+            workingDirectory: rig.dir, environment: [], cores: 2), caller: me)
+        var batchID: Int64?
+        var trainingLastEnd: Date?
+        var batchPlan: JobView?
+        var maxRunning = 0
+        var done = false
+        for _ in 0..<9000 where !done {
+            _ = await rig.runtime.startDueJobs()
+            if batchID == nil && clock.now() >= Self.at(10) {
+                try await rig.issue(b)
+                _ = await rig.runtime.startDueJobs()
+                let v = try await rig.runtime.submit(SubmitRequest(name: "batch", kind: "batch", deadline: "45m", expectedDuration: "5m",
+                                                                   command: ["/bin/sh", "-c", "echo ran > \(rig.dir)/batch"],
+                                                                   workingDirectory: rig.dir, environment: [], cores: 2), caller: me)
+                batchID = v.id
+                let plan = try await rig.runtime.plan(caller: me)
+                trainingLastEnd = plan.first { $0.id == training.id }?.planRuns?.last?.end
+                batchPlan = plan.first { $0.id == v.id }
+            }
+            let states = try await rig.runtime.jobs(caller: me).map(\.state)
+            maxRunning = max(maxRunning, states.filter { $0 == "running" }.count)
+            done = states.count == 2 && states.allSatisfy { $0 == "succeeded" }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(done)
+        #expect(maxRunning == 1)
+        let lastEnd = try #require(trainingLastEnd)
+        #expect(lastEnd > Self.at(29) && lastEnd < Self.at(32))   // the moved run 00:25–00:30 (± ticks)
+        let bp = try #require(batchPlan)
+        #expect(bp.plannedStart >= lastEnd)
+        #expect(bp.planReason == "capacity-bound")
+        let jobs = try await rig.runtime.jobs(caller: me)
+        let trainingEnd = try #require(jobs.first { $0.id == training.id }?.endedAt)
+        let batchStart = try #require(jobs.first { $0.id == batchID }?.startedAt)
+        #expect(trainingEnd > Self.at(25))
+        #expect(batchStart >= trainingEnd)
+        #expect(try String(contentsOfFile: rig.dir + "/batch", encoding: .utf8) == "ran\n")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == (1...40).map { "\($0)\n" }.joined() + "end\n")
     }
 }
