@@ -33,8 +33,9 @@ import Glibc
         let database: VerdantDatabase
         var forecastPath: String { dir + "/forecast.csv" }
 
-        init(prefix: String, clock: DaemonClock, policy: String, capacity: NodeCapacity = .unlimited) throws {
-            dir = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
+        init(prefix: String, clock: DaemonClock, policy: String, capacity: NodeCapacity = .unlimited,
+             executor: (any JobExecutor)? = nil, reusing existing: String? = nil) throws {
+            dir = existing ?? NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
             database = try VerdantDatabase(path: dir + "/verdant.sqlite")
             var logger = Logger(label: "test")
@@ -47,7 +48,7 @@ import Glibc
             let model = CPUPowerModel(idlePower: PowerWatts(0), maxPower: PowerWatts(85), name: "test")
             runtime = JobRuntime(parts: .init(
                 database: database, sensor: NodeSensor(powercapRoot: "/nonexistent", procRoot: "/proc", model: model, cpufreqRoot: nil),
-                model: model, executor: ProcessExecutor(layout: PlanningRuntimeTests.layout, instance: "replan-test-\(getpid())"), clock: clock,
+                model: model, executor: executor ?? ProcessExecutor(layout: PlanningRuntimeTests.layout, instance: "replan-test-\(getpid())"), clock: clock,
                 series: IntensitySeries(points: [], fallback: IntensityGramsPerKWh(480)), intensitySource: "static 480 gCO2eq/kWh",
                 intensityZone: "test", policy: p.policy, defaultDeadlines: p.deadlines, stateDirectory: dir,
                 flushIntervalSeconds: 0, logger: logger, intensityChain: chain, capacity: capacity))
@@ -284,5 +285,102 @@ import Glibc
         #expect(batchStart >= trainingEnd)
         #expect(try String(contentsOfFile: rig.dir + "/batch", encoding: .utf8) == "ran\n")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == (1...40).map { "\($0)\n" }.joined() + "end\n")
+    }
+
+    /// The cgroup executor as one whose jobs outlive the daemon (as systemd units do), to stand for a
+    /// daemon killed with `kill -9` and restarted while its job runs on: `adopt` finds the real process
+    /// still running in its real cgroup; `followsEnd` false: this "daemon" never sees the end (it died).
+    struct SurvivingExecutor: JobExecutor {
+        let base: ProcessExecutor
+        let followsEnd: Bool
+        var name: String { base.name }
+        var detail: String { base.detail }
+        var jobsOutliveDaemon: Bool { true }
+        func launch(_ request: JobLaunchRequest) throws -> JobExecutorHandle { try base.launch(request) }
+        func waitForEnd(_ handle: JobExecutorHandle) async -> JobEnd {
+            if !followsEnd { try? await Task.sleep(for: .seconds(86400)) }
+            return await base.waitForEnd(handle)
+        }
+        func cpuSeconds(_ handle: JobExecutorHandle) -> Double? { base.cpuSeconds(handle) }
+        func stop(_ handle: JobExecutorHandle, mode: JobStopMode) { base.stop(handle, mode: mode) }
+        func pause(_ handle: JobExecutorHandle) throws { try base.pause(handle) }
+        func resume(_ handle: JobExecutorHandle) throws { try base.resume(handle) }
+        func signal(_ handle: JobExecutorHandle, _ signal: Int32) throws { try base.signal(handle, signal) }
+        func adopt(_ handle: JobExecutorHandle) -> JobAdoption {
+            guard let pid = handle.pid, kill(pid, 0) == 0 else { return .ended(nil) }
+            return .adopted(handle)
+        }
+        func output(_ handle: JobExecutorHandle, maxBytes: Int) -> (source: String, text: String)? { nil }
+    }
+
+    /// The stored run intervals across a crash: the interruptible job of the tests above has its second
+    /// run moved to 00:25–00:30 by the correction at 00:10 and is frozen; the daemon then dies (its
+    /// runtime is no longer driven and never sees the job end) at 00:12. A second daemon on the same
+    /// SQLite file re-adopts the still-running real process, thaws it (it was frozen when the daemon
+    /// died), rebuilds its run intervals from the store and freezes it again until 00:25 (not 00:15:
+    /// the moved run), thaws it then, and the job ends with exactly its output. Without the stored
+    /// runs the frozen job would stay frozen (or run through).
+    @Test(.enabled(if: PlanningRuntimeTests.usable && PlanningRuntimeTests.freezer))
+    func aRestartedDaemonFollowsTheStoredRunIntervals() async throws {
+        let clock = DaemonClock(replay: ReplayClock(anchor: Self.t0, anchorMonotonicNanos: monotonicNanos(), speed: 100))
+        let policy = "name: t\nkinds:\n  training:\n    expected-duration: 10m\n    deadline: 45m\n    power-watts: 36\n    interruptible: true\n"
+        let base = ProcessExecutor(layout: PlanningRuntimeTests.layout, instance: "replan-crash-\(getpid())")
+        let rig = try Rig(prefix: "verdant-replan-crash", clock: clock, policy: policy, executor: SurvivingExecutor(base: base, followsEnd: false))
+        defer { rig.remove() }
+        var a = Array(repeating: 500.0, count: 18)
+        a[1] = 100; a[3] = 100; a[5] = 300
+        var b = a
+        b[3] = 450; b[5] = 50; b[6] = 60
+        try await rig.issue(a)
+        let out = rig.dir + "/out"
+        let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
+            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
+            workingDirectory: rig.dir, environment: []), caller: me)
+        var corrected = false
+        for _ in 0..<4000 where clock.now() < Self.at(12) {
+            _ = await rig.runtime.startDueJobs()
+            if !corrected && clock.now() >= Self.at(10) {
+                corrected = true
+                try await rig.issue(b)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(corrected)
+        let stored = try #require(try rig.database.runIntervals(jobID: training.id))
+        #expect(stored.count == 2 && stored.last?.start == Self.at(25))
+        #expect(try await rig.runtime.plan(caller: me).first { $0.id == training.id }?.paused == true)
+        // The daemon dies here (no more ticks; it never sees the end). A new one on the same files:
+        let second = try Rig(prefix: "", clock: clock, policy: policy, executor: SurvivingExecutor(base: base, followsEnd: true), reusing: rig.dir)
+        try await second.runtime.recoverAfterRestart()
+        await second.runtime.refreshIntensity()
+        func lines() -> Int { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        var linesAt14: Int?, linesAt22: Int?, pausedAt14 = false, pausedAt22 = false, runs: [PlanRunView]?
+        var done = false
+        for _ in 0..<6000 where !done {
+            _ = await second.runtime.startDueJobs()
+            let now = clock.now()
+            if linesAt14 == nil && now >= Self.at(14) {
+                linesAt14 = lines()
+                let v = try await second.runtime.plan(caller: me).first { $0.id == training.id }
+                pausedAt14 = v?.paused == true
+                runs = v?.planRuns
+            }
+            if linesAt22 == nil && now >= Self.at(22) {
+                linesAt22 = lines()
+                pausedAt22 = try await second.runtime.plan(caller: me).first { $0.id == training.id }?.paused == true
+            }
+            done = try await second.runtime.job(id: training.id, caller: me).state == "succeeded"
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(done)
+        #expect(pausedAt14 && pausedAt22)
+        let l14 = try #require(linesAt14), l22 = try #require(linesAt22)
+        #expect(l14 == l22 && l14 > 0 && l14 < 41)
+        let r = try #require(runs)
+        #expect(r.count == 2 && r.last?.start == Self.at(25))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == (1...40).map { "\($0)\n" }.joined() + "end\n")
+        let job = try await second.runtime.job(id: training.id, caller: me)
+        #expect(try #require(job.endedAt) > Self.at(25))
+        #expect(try #require(job.endedAt) <= job.deadline)
     }
 }
