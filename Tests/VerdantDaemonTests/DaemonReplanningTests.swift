@@ -336,6 +336,10 @@ import Glibc
         let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
             command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
             workingDirectory: rig.dir, environment: []), caller: me)
+        defer {
+            // Never leave the real process behind (frozen) when an expectation fails.
+            if let j = try? rig.database.job(id: training.id), j.state == .running { base.stop(JobRuntime.handle(of: j), mode: .kill) }
+        }
         var corrected = false
         for _ in 0..<4000 where clock.now() < Self.at(12) {
             _ = await rig.runtime.startDueJobs()
