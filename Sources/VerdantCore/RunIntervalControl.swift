@@ -15,18 +15,20 @@ public struct RunIntervalControl: Hashable, Sendable {
     /// What to do now.
     public enum Action: Hashable, Sendable { case none, pause, resume }
 
-    /// The planned run intervals, in order (UTC).
-    public let runs: [DateInterval]
+    /// The planned run intervals, in order (UTC); a re-plan of the remaining work replaces the future
+    /// ones (`replaceRuns(after:with:)`, RunIntervalReplanning.swift).
+    public internal(set) var runs: [DateInterval]
     /// The predicted run time (s).
     public let expectedDurationSeconds: Double
     /// Tolerance (s) for the scheduler's tick granularity: a job started or paused up to this late
     /// may still be paused.
     public let slackSeconds: Double
     /// Seconds it has run (not frozen) up to `since`.
-    public private(set) var activeSeconds: Double = 0
+    public internal(set) var activeSeconds: Double = 0
     /// Whether it is frozen now.
-    public private(set) var isPaused = false
-    private var since: Date
+    public internal(set) var isPaused = false
+    /// Since when `activeSeconds` has not been counted (the last start, pause or resume).
+    internal(set) var since: Date
 
     /// - Parameter startedAt: when the job was started (it runs from then).
     public init(runs: [DateInterval], expectedDurationSeconds: Double, startedAt: Date, slackSeconds: Double = 1) {

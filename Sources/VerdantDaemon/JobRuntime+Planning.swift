@@ -108,15 +108,17 @@ extension JobRuntime {
             return
         }
         scheduling.resumedRemaining = resumedRemainingSeconds(queued: queued)
-        guard !queued.isEmpty else { scheduling.plans = [:]; return }
-        let grid = planningGrid(now: now, until: queued.map(\.deadline).max()!)
+        // Started interruptible jobs (running, frozen, or stopped at a checkpoint) have their remaining
+        // work re-planned too (`replanStartedWork`), even when nothing is queued.
+        let startedDeadlines = scheduling.controls.keys.compactMap { running[$0]?.job.deadline ?? scheduling.suspended[$0]?.job.deadline }
+        guard !queued.isEmpty || !startedDeadlines.isEmpty else { scheduling.plans = [:]; return }
+        let grid = planningGrid(now: now, until: (queued.map(\.deadline) + startedDeadlines).max()!)
         var planner = CarbonPlanner(grid: grid, capacity: parts.policy.available(of: parts.capacity), settings: parts.policy.planner)
-        for (id, r) in running {
-            var end = scheduling.resumedPredictedEnd[id] ?? (r.job.startedAt ?? now).addingTimeInterval(r.job.expectedDurationSeconds)
-            if let c = scheduling.controls[id], let last = c.runs.last?.end { end = max(end, last) }
+        for (id, r) in running where scheduling.controls[id] == nil {
+            let end = scheduling.resumedPredictedEnd[id] ?? (r.job.startedAt ?? now).addingTimeInterval(r.job.expectedDurationSeconds)
             planner.reserveRunning(jobID: id, from: now, until: max(end, now.addingTimeInterval(grid.slotSeconds)), demand: demand(of: r.job))
         }
-        for (id, r) in scheduling.suspended {
+        for (id, r) in scheduling.suspended where scheduling.controls[id] == nil {
             let end = scheduling.controls[id]?.runs.last?.end ?? now
             planner.reserveRunning(jobID: id, from: now, until: max(end, now.addingTimeInterval(grid.slotSeconds)), demand: demand(of: r.job))
         }
@@ -132,6 +134,8 @@ extension JobRuntime {
                 toPlan.append(pj)
             }
         }
+        replanStartedWork(&planner, now: now)
+        guard !queued.isEmpty else { scheduling.plans = [:]; nextDue = nil; return }
         let decided = minimumSavingDecided(queued: toPlan, previous: scheduling.plans)
         let plans = planner.replan(toPlan, previous: scheduling.plans, minimumSavingDecided: decided)
         recordMinimumSavingDecisions(plans, decided: decided, previous: scheduling.plans, at: now)
@@ -196,12 +200,15 @@ extension JobRuntime {
             scheduling.resumedPredictedEnd[id] = startedAt.addingTimeInterval(remaining)
         }
         let duration = scheduling.resumedPredictedEnd[id].map { $0.timeIntervalSince(startedAt) } ?? running[id]?.job.expectedDurationSeconds ?? 0
-        guard let plan = scheduling.plans.removeValue(forKey: id), plan.runs.count > 1,
+        // Every interruptible job follows its runs (a single run too: a re-plan of its remaining work
+        // may split it later, `replanStartedWork`).
+        guard let plan = scheduling.plans.removeValue(forKey: id), !plan.runs.isEmpty,
               let job = running[id]?.job, isInterruptible(job) else { return }
         // The scheduler wakes at least every 100 ms of real time: that much trace time (plus 1 s) of lateness is tolerated.
         let slack = 1 + 0.1 * (parts.clock.replay?.speed ?? 1)
         scheduling.controls[id] = RunIntervalControl(runs: plan.runs, expectedDurationSeconds: duration,
                                                      startedAt: startedAt, slackSeconds: slack)
+        saveRunIntervals(id: id, runs: plan.runs, at: startedAt)
         log.info("interruptible job follows its run intervals", metadata: ["job.id": "\(id)", "runs": "\(plan.runs.count)"])
     }
 

@@ -196,6 +196,7 @@ public actor JobRuntime: VerdantAPIHandler {
                                  stopping: nil, gpuIndices: gpuIndices,
                                  gpuStart: gpuIndices.isEmpty ? [:] : parts.gpus?.cumulativeEnergy() ?? [:])
         log.info("job re-adopted after restart", metadata: ["job.id": "\(id)", "executor": "\(handle.executor)", "unit": "\(handle.reference)"])
+        restoreRunIntervals(j, handle: handle, now: time)   // an interruptible job follows its stored runs
         follow(id: id, handle: handle)
     }
 

@@ -256,6 +256,7 @@ public final class VerdantDatabase: Sendable {
         registerJobGPUIndices(&m)
         registerReportJobsVersion(&m)
         registerReportJobChanges(&m)
+        registerJobRunIntervals(&m)
         return m
     }
 
