@@ -66,7 +66,8 @@ public enum Daemon {
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier,
-                                          stallFile: c.debugStallFile, logger: logger)),
+                                          stallFile: c.debugStallFile, logger: logger,
+                                          trimmer: ResidentMemoryTrimmer(logger: logger))),
             .init(service: SchedulerService(runtime: runtime)),
             .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
                 try c.policyFile.map { try PolicyFile.load(path: $0) }
