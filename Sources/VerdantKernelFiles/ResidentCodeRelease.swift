@@ -37,6 +37,11 @@ public struct ResidentCodeReleaseReport: Sendable, Equatable {
 /// only for a caller that could open the file for writing (root, or the file's owner; mm/madvise.c,
 /// `can_do_file_pageout`); for anyone else the call changes nothing and costs a few system calls.
 ///
+/// The same mappings get `MADV_RANDOM` first: without it, the faults that bring the working set back
+/// read around each faulting page (`read_ahead_kb`, 8 MiB on this VM's disk) and fault-around maps
+/// 64 KiB around each touch again; with it, only the pages touched come back (measured in
+/// docs/performance.md). Later first-time code paths (a report) then fault page by page.
+///
 /// Safe at any time: the pages are clean copies of their files, read again on the next touch.
 /// Costs: one pass over `/proc/self/maps` and the pagemap entries of those mappings (8 bytes per
 /// 4 KiB page), then the faults that bring the working set back.
@@ -57,6 +62,11 @@ public enum ResidentCodeRelease {
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             for m in mappings {
                 report.mappings += 1
+                // No read-around on this mapping's later faults (madvise(2) MADV_RANDOM: "read ahead may be
+                // less useful than normally"): a fault then reads its own page only, and the kernel's
+                // fault-around maps only neighbours already cached, so what comes back is the code that runs,
+                // not the 64 KiB-8 MiB around it that the default read-around would cache and map again.
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: m.start), m.end - m.start, MADV_RANDOM)
                 for run in fileRuns(pagemap: pagemap, start: m.start, end: m.end, pageSize: page) {
                     if madvise(UnsafeMutableRawPointer(bitPattern: run.start), run.end - run.start, madvisePageout) == 0 {
                         report.bytesAdvised += run.end - run.start
