@@ -33,8 +33,7 @@ public struct ResidentCodeReleaseReport: Sendable, Equatable {
 /// runs of file pages get `madvise(MADV_PAGEOUT)` (madvise(2): "Reclaim a given range of pages ... the
 /// pages in the range will be reclaimed"). Anonymous pages (copy-on-write data, relocated
 /// `.data.rel.ro`) are never advised, so nothing goes to swap; pages other processes also map are left
-/// alone by the kernel. Then the executable's unmapped page cache is dropped (`dropExecutableCache`)
-/// and `malloc_trim(0)` (man 3 malloc_trim) returns free heap. The kernel pages out file pages
+/// alone by the kernel. Then `malloc_trim(0)` (man 3 malloc_trim). The kernel pages out file pages
 /// only for a caller that could open the file for writing (root, or the file's owner; mm/madvise.c,
 /// `can_do_file_pageout`); for anyone else the call changes nothing and costs a few system calls.
 ///
@@ -77,25 +76,11 @@ public enum ResidentCodeRelease {
                 }
             }
         }
-        dropExecutableCache()
         trimHeap()
         let after = residentBytes()
         report.residentBytesAfter = after.total
         report.fileResidentBytesAfter = after.file
         return report
-    }
-
-    /// Drops the page cache of this process's executable file that no process maps
-    /// (`posix_fadvise(POSIX_FADV_DONTNEED)`, posix_fadvise(2): "the specified data will not be accessed
-    /// in the near future"; mapped pages stay). Without it, the kernel's fault-around maps the cached
-    /// neighbours of every page the working set faults back (64 KiB each, from what start-up's
-    /// read-around cached), and those count in the resident set again. Only the executable: shared
-    /// libraries' cache serves other processes.
-    static func dropExecutableCache() {
-        let fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-        close(fd)
     }
 
     /// `VmRSS` and `RssFile` of `/proc/self/status`, bytes (0 when absent).
