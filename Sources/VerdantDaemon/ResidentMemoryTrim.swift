@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import VerdantKernelFiles
 import VerdantSensors
 
@@ -59,10 +60,13 @@ struct ResidentMemoryTrimPolicy: Sendable, Equatable {
     }
 }
 
-/// Runs `ResidentMemoryTrimPolicy` after the sampler's ticks: reads `VmRSS` from `/proc/self/statm`
-/// (kept open, one `pread` every `checkSeconds`) and calls `ResidentCodeRelease.run()` when the policy
-/// says so, logging what it gave back. Used by `SamplerService` only (one task), hence not locked.
+/// Runs `ResidentMemoryTrimPolicy` after the sampler's ticks, once start-up is over (`markReady()`,
+/// called when the API server runs and systemd is told READY=1: a release before that would let the
+/// rest of start-up regrow into the baseline): reads `VmRSS` from `/proc/self/statm` (kept open, one
+/// `pread` every `checkSeconds`) and calls `ResidentCodeRelease.run()` when the policy says so, logging
+/// what it gave back. `afterTick()` is called by `SamplerService` only (one task), hence not locked.
 final class ResidentMemoryTrimmer: @unchecked Sendable {
+    private let ready = Atomic<Bool>(false)
     private var policy = ResidentMemoryTrimPolicy()
     private let statm = KeptOpenFile(path: "/proc/self/statm")
     private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -70,8 +74,12 @@ final class ResidentMemoryTrimmer: @unchecked Sendable {
 
     init(logger: Logger?) { self.logger = logger }
 
+    /// Start-up is over (READY): releases may begin.
+    func markReady() { ready.store(true, ordering: .releasing) }
+
     /// Called after every sampler tick; cheap unless a check is due.
     func afterTick() {
+        guard ready.load(ordering: .acquiring) else { return }
         let now = Double(monotonicNanos()) / 1e9
         guard policy.isDue(atSeconds: now), let rss = residentBytes() else { return }
         guard policy.observe(residentBytes: rss, atSeconds: now) else { return }
