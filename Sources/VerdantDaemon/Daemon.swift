@@ -56,17 +56,20 @@ public enum Daemon {
                                metadata: ["socket": "\(activated.path)", "expected": "\(socketPath)"])
             }
         }
+        let trimmer = ResidentMemoryTrimmer(logger: logger)
         let api = APIServer.application(
             socketPath: socketPath, inheritedSocket: activated?.fileDescriptor,
             handler: runtime, logger: logger,
             onRunning: {
                 let line = await runtime.statusLine()
+                trimmer.markReady()
                 notifier.ready(status: line)
                 logger.notice("verdantd ready", metadata: ["status": "\(line)"])
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: SamplerService(runtime: runtime, interval: .milliseconds(Int(c.sampleIntervalSeconds * 1000)), notifier: notifier,
-                                          stallFile: c.debugStallFile, logger: logger)),
+                                          stallFile: c.debugStallFile, logger: logger,
+                                          trimmer: trimmer)),
             .init(service: SchedulerService(runtime: runtime)),
             .init(service: ReloadService(runtime: runtime, notifier: notifier, reload: {
                 try c.policyFile.map { try PolicyFile.load(path: $0) }

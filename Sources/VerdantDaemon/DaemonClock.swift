@@ -39,10 +39,22 @@ public struct DaemonClock: Sendable {
     /// The daemon time of a reading taken at `nanos` (CLOCK_MONOTONIC), in the wall clock's current frame.
     public func time(atMonotonicNanos nanos: UInt64) -> Date {
         if let replay { return replay.traceTime(atMonotonicNanos: nanos) }
-        // Wall time of a past monotonic instant: now minus the monotonic time since.
-        let nowMono = monotonicNanos()
+        // Wall time of a past monotonic instant: now minus the monotonic time since. The two clocks are
+        // read back to back; anything that stops the thread between the reads (preemption, or a page
+        // fault that reads code from disk, e.g. the first run of this code after `ResidentCodeRelease`
+        // paged it out) would shift the mapping, and so a sample's boundary, by that long. So the
+        // monotonic clock is read again after the wall clock, and the pair is taken again (at most
+        // three times) when more than 200 µs passed between them.
+        var nowMono = monotonicNanos()
+        var wallNow = wall.now()
+        for _ in 0..<2 {
+            let after = monotonicNanos()
+            if after &- nowMono <= 200_000 { break }
+            nowMono = after
+            wallNow = wall.now()
+        }
         let back = nowMono >= nanos ? Double(nowMono - nanos) / 1e9 : 0
-        return wall.now().addingTimeInterval(-back)
+        return wallNow.addingTimeInterval(-back)
     }
 
     /// Real seconds until daemon time reaches `t` (0 when it has passed).

@@ -18,6 +18,8 @@ struct SamplerService: Service {
     /// Debug switch: when this file appears, it is deleted and the sampler stalls (see `debug-stall-file`).
     var stallFile: String? = nil
     var logger: Logger? = nil
+    /// Hands back start-up code pages once the resident set settles (`ResidentMemoryTrimmer`); nil: never.
+    var trimmer: ResidentMemoryTrimmer? = nil
 
     /// With systemd's watchdog on, the sampler wakes at least four times per `WATCHDOG_USEC` and pings
     /// only after a sample was really taken: a wedged sampler stops the pings and systemd restarts
@@ -35,6 +37,7 @@ struct SamplerService: Service {
                     break
                 }
                 if await runtime.sample(), watchdog != nil { notifier.watchdogPing() }
+                trimmer?.afterTick()
                 n += 1
                 // The status line (an actor hop, string formatting) only when systemd listens.
                 if n % 5 == 0, notifier.isListening { notifier.status(await runtime.statusLine()) }
