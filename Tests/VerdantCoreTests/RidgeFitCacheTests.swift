@@ -61,4 +61,31 @@ import Testing
         #expect(cached == fresh)
         #expect(cache.hits == 2 && cache.misses == 6 + 4)
     }
+
+    /// Two forecasters sharing a `RidgeTrainingMemo`, asked at the same origins (n = 900, then a week
+    /// later 1068): the second one's trainings come from the memo (2 trainings run, 2 handed back), the
+    /// memo's fit cache reuses 4 fits at the week-later training, and every forecast equals (==) that of
+    /// a forecaster with neither.
+    @Test func forecastersSharingAMemoForecastAsIfAlone() throws {
+        let grid = try caiso()
+        var c = RidgeIntensityForecaster.Configuration()
+        c.trainingWeeks = 2
+        c.validationFolds = 2
+        let memo = RidgeTrainingMemo()
+        let a = RidgeIntensityForecaster(configuration: c), b = RidgeIntensityForecaster(configuration: c)
+        a.trainingMemo = memo; b.trainingMemo = memo
+        let alone = RidgeIntensityForecaster(configuration: c)
+        alone.fitCache = nil
+        for n in [900, 1068] {
+            let origin = grid.start.addingTimeInterval(Double(n * 3600))
+            let expected = alone.forecast(history: grid.values[0..<n], origin: origin, slotSeconds: 3600, horizonSlots: 6)
+            #expect(expected.count == 6)
+            for f in [a, b] {
+                #expect(f.forecast(history: grid.values[0..<n], origin: origin, slotSeconds: 3600, horizonSlots: 6) == expected)
+            }
+        }
+        #expect(memo.misses == 2 && memo.hits == 2)
+        #expect(memo.fitCache?.hits == 4 && memo.fitCache?.misses == 8)
+        #expect(a.trainingCount == 2 && b.trainingCount == 2 && alone.trainingCount == 2)
+    }
 }
