@@ -20,7 +20,9 @@ let env = ProcessInfo.processInfo.environment
 let which = a.count > 3 ? a[3] : "model"
 let modes = Set((a.count > 4 ? a[4] : "submit,replan,queued").split(separator: ",").map(String.init))
 var settings = PlannerSettings()
-if let h = env["HEDGE"].flatMap(Double.init) { settings.hedge = h }
+// HEDGE=λ[,λ2…]: the at-submission runs use the first, the re-planning runs each in turn.
+let hedges = (env["HEDGE"] ?? "0").split(separator: ",").compactMap { Double($0) }
+settings.hedge = hedges.first ?? 0
 let loaded = ScenarioSimulation.load(points: try IntensityTraceCSV.parse(try String(contentsOfFile: a[1], encoding: .utf8)).points,
                                      scenario: try ScenarioJobsCSV.parse(try String(contentsOfFile: a[2], encoding: .utf8)),
                                      slotSeconds: 1800, settings: settings)
@@ -71,7 +73,7 @@ final class Timed {
 func emit(_ run: String, interruptible: Bool, threshold: Double?, _ r: SimulationResult, moves: Int? = nil, forecasts: Int? = nil,
           forecastSeconds: Double, wallSeconds: Double) {
     var o: [String: Any] = [
-        "trace": a[1], "forecast": which, "run": run, "interruptible": interruptible, "hedge": settings.hedge,
+        "trace": a[1], "forecast": which, "run": run, "interruptible": interruptible, "hedge": sim.settings.hedge,
         "run_now_carbon_g": r.runNowCarbonGrams, "planned_carbon_g": r.plannedCarbonGrams, "oracle_carbon_g": r.oracleCarbonGrams,
         "savings_pct": r.savingsPct, "oracle_savings_pct": r.oracleSavingsPct, "deadline_misses": r.deadlineMisses,
         "jobs": r.jobs, "left_out": loaded.leftOut, "shift_days": Int(loaded.shiftSeconds / 86400),
@@ -95,8 +97,9 @@ if modes.contains("submit") {
     }
 }
 let thresholds = (env["REPLAN_SAVINGS"] ?? "0.02").split(separator: ",").compactMap { Double($0) }
-for threshold in thresholds {
+for hedge in hedges { for threshold in thresholds {
     sim.settings.minimumReplanSaving = threshold
+    sim.settings.hedge = hedge
     var runs: [(String, Bool, ReplanScope)] = []
     if modes.contains("replan") { runs += [("replan", false, .remainingWork), ("replan", true, .remainingWork)] }
     if modes.contains("queued") { runs.append(("replan-queued", true, .queuedOnly)) }
@@ -106,4 +109,5 @@ for threshold in thresholds {
         emit(name, interruptible: inter, threshold: threshold, r, moves: fig.moves, forecasts: fig.forecasts,
              forecastSeconds: c.seconds, wallSeconds: Date().timeIntervalSince(t0))
     }
+}
 }
