@@ -37,6 +37,8 @@ struct Simulate: ParsableCommand {
     var replan = false
     @Option(name: .customLong("replan-scope"), help: "With --replan: remaining (default: a started interruptible job's remaining slots are re-planned too) or queued (only jobs not started yet, as verdantd does today).")
     var replanScope: String = "remaining"
+    @Option(name: .customLong("min-replan-saving"), help: "With --replan: the churn threshold, a fraction or a percentage (e.g. 1%): a re-plan moves a job only when it saves more than that of its predicted carbon (default: the policy's, else 2 %).")
+    var minReplanSaving: String?
     @Flag(help: "Print JSON (keys: run_now_carbon_g, planned_carbon_g, oracle_carbon_g, savings_pct, oracle_savings_pct, deadline_misses, jobs, planning_seconds).")
     var json = false
 
@@ -44,6 +46,9 @@ struct Simulate: ParsableCommand {
         guard slotMinutes > 0 && slotMinutes <= 1440 else { throw ValidationError("--slot-minutes must be between 1 and 1440, got \(slotMinutes): use e.g. --slot-minutes 30") }
         _ = try ForecastChoice(forecast)
         guard ["remaining", "queued"].contains(replanScope) else { throw ValidationError("--replan-scope must be remaining or queued, got '\(replanScope)'") }
+        if let minReplanSaving, Self.parseFraction(minReplanSaving) == nil {
+            throw ValidationError("--min-replan-saving must be a fraction in [0, 1) or a percentage, got '\(minReplanSaving)': use e.g. --min-replan-saving 1%")
+        }
         if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound") }
     }
 
@@ -59,7 +64,7 @@ struct Simulate: ParsableCommand {
         do { points = try IntensityTraceCSV.parse(traceText).points } catch let e as TraceParseError {
             throw fail("\(trace):\(e.line): \(e.message); fix that line of the trace")
         }
-        var scenario: [ScenarioJob]
+        let scenario: [ScenarioJob]
         do { scenario = try ScenarioJobsCSV.parse(jobsText) } catch let e as ScenarioParseError {
             throw fail("\(jobs):\(e.line): \(e.field.map { "field '\($0)': " } ?? "")\(e.message); fix that line of the job file")
         }
@@ -79,21 +84,19 @@ struct Simulate: ParsableCommand {
             minSaving = (training.minimumSavingFraction, training.minimumSavingGrams)
         }
         if let hedge { settings.hedge = hedge }
+        if let v = minReplanSaving.flatMap(Self.parseFraction) { settings.minimumReplanSaving = v }
         let slotSeconds = Double(slotMinutes * 60)
-        // The grid: from the first point's slot to the end of the last point's.
-        let first = points.first!.time, last = points.last!.time
-        let origin = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / slotSeconds).rounded(.down) * slotSeconds)
-        let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
-        let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
-        var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds, settings: settings)
+        // The grid (from the first point's slot to the end of the last point's), the whole-week shift,
+        // the jobs inside the trace: shared with scripts/planning-forecast (ScenarioSimulation.load).
+        let loaded = ScenarioSimulation.load(points: points, scenario: scenario, slotSeconds: slotSeconds, settings: settings)
+        var sim = loaded.simulation
+        let origin = sim.origin, count = loaded.slotCount
         sim.maxDelaySeconds = maxDelay
         sim.minimumSavingFraction = minSaving.fraction
         sim.minimumSavingGrams = minSaving.grams
-        let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!,
-                                                    traceStart: origin, traceEnd: sim.time(ofSlot: count))
-        if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
-        let inside = scenario.filter(sim.covers)
-        let leftOut = scenario.count - inside.count
+        let shift = loaded.shiftSeconds
+        let inside = loaded.jobs
+        let leftOut = loaded.leftOut
         if let outage {
             guard let (a, b) = Self.parseOutage(outage) else {
                 throw fail("--outage '\(outage)' is not START/DURATION, e.g. 2020-07-01T00:00:00Z/24h")
@@ -101,7 +104,7 @@ struct Simulate: ParsableCommand {
             sim.outage = sim.slot(of: a)..<Int((b.timeIntervalSince(origin) / slotSeconds).rounded(.up))
         }
         let choice = try ForecastChoice(forecast)
-        let maxHorizon = inside.map(sim.horizonSlots).max() ?? 1
+        let maxHorizon = loaded.maxHorizonSlots
         let forecaster = choice.make(sim: sim, seed: seed, maxHorizonSlots: maxHorizon)
         let progress = ProgressReporter(label: "jobs planned", json: json)
         var result: SimulationResult
@@ -128,7 +131,7 @@ struct Simulate: ParsableCommand {
         }
         print("""
             jobs:              \(result.jobs)\(leftOut > 0 ? " (\(leftOut) outside the trace left out)" : "")
-            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")\(replan ? ", re-planned at every slot boundary (\(replanScope))" : "")
+            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")\(replan ? ", re-planned at every slot boundary (\(replanScope), min-replan-saving \(String(format: "%g", settings.minimumReplanSaving * 100)) %)" : "")
             run-now carbon:    \(String(format: "%.1f", result.runNowCarbonGrams / 1000)) kg
             planned carbon:    \(String(format: "%.1f", result.plannedCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.savingsPct)) %)
             oracle carbon:     \(String(format: "%.1f", result.oracleCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.oracleSavingsPct)) %)
@@ -137,6 +140,16 @@ struct Simulate: ParsableCommand {
             """)
         if let moves = result.replanMoves { print("re-plans moving a job: \(moves)") }
         if result.deadlineMisses > 0 { throw ExitCode(1) }
+    }
+
+    /// "1%" → 0.01, "0.01" → 0.01; nil unless in [0, 1).
+    static func parseFraction(_ text: String) -> Double? {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        let percent = t.hasSuffix("%")
+        if percent { t.removeLast() }
+        guard let x = Double(t), x.isFinite else { return nil }
+        let v = percent ? x / 100 : x
+        return (0..<1).contains(v) ? v : nil
     }
 
     static func parseOutage(_ text: String) -> (Date, Date)? {
@@ -189,21 +202,7 @@ enum ForecastChoice {
         case .oracle: return sim.oracleForecast
         case let .noisy(f): return sim.noisyForecast(fraction: f, seed: seed)
         case let .forecaster(n):
-            let model = ForecasterCatalog.make(n)
-            let slotSeconds = Int(sim.slotSeconds)
-            // One horizon for every call (the longest job window), so a model trained per horizon
-            // step retrains on its own schedule only, not whenever a longer window comes.
-            let horizon = maxHorizonSlots
-            return { s0, h in
-                let history = sim.history(before: s0)
-                guard IntensityForecasting.knownCount(history) > 0 else {
-                    return SimulatedForecast(intensityGramsPerKWh: Array(repeating: nil, count: h))
-                }
-                let points = model.forecast(history: history, origin: sim.time(ofSlot: s0), slotSeconds: slotSeconds,
-                                            horizonSlots: max(h, horizon)).prefix(h)
-                return SimulatedForecast(intensityGramsPerKWh: points.map { $0.intensityGramsPerKWh },
-                                         upperGramsPerKWh: points.map { $0.upperGramsPerKWh })
-            }
+            return sim.modelForecast(ForecasterCatalog.make(n), maxHorizonSlots: maxHorizonSlots)
         }
     }
 }

@@ -92,6 +92,13 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
     /// How many times a model was trained (for benchmarks and tests).
     public private(set) var trainingCount = 0
 
+    /// Fits kept from the previous training, reused when this one comes a whole week later on the same
+    /// history (`RidgeFitCache`: same results, fewer fits); nil fits every window afresh.
+    public var fitCache: RidgeFitCache? = RidgeFitCache()
+    /// Models shared with other forecasters replaying the same trace (`RidgeTrainingMemo`; replay
+    /// tools only). When set, trainings go through it (and its own fit cache) instead.
+    public var trainingMemo: RidgeTrainingMemo?
+
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
@@ -102,8 +109,13 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
     public func forecast(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int) -> [IntensityForecastPoint] {
         guard horizonSlots > 0 else { return [] }
         if needsRetrain(origin: origin, slotSeconds: slotSeconds, horizonSlots: horizonSlots) {
-            model = Self.train(history: history, origin: origin, slotSeconds: slotSeconds,
-                               horizonSlots: horizonSlots, configuration: configuration)
+            if let trainingMemo {
+                model = trainingMemo.model(history: history, origin: origin, slotSeconds: slotSeconds,
+                                           horizonSlots: horizonSlots, configuration: configuration)
+            } else {
+                model = Self.train(history: history, origin: origin, slotSeconds: slotSeconds,
+                                   horizonSlots: horizonSlots, configuration: configuration, fitCache: fitCache)
+            }
             trainingCount += 1
         }
         guard let model else {
@@ -154,7 +166,8 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
     /// - Parameter progress: ridge fits done of `validationFolds + 1`, after each (issue 12: the
     ///   progress line of `verdant forecast bench`); a fold without enough data counts as done.
     public static func train(history: ArraySlice<Double?>, origin: Date, slotSeconds: Int, horizonSlots: Int,
-                             configuration c: Configuration, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) -> TrainedIntensityModel? {
+                             configuration c: Configuration, progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+                             fitCache: RidgeFitCache? = nil) -> TrainedIntensityModel? {
         let sph = max(1, 3600 / max(1, slotSeconds))
         let week = 168 * sph
         let n = history.count
@@ -165,6 +178,16 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         let lead = week + 1
         guard n - lead >= 2 * week, IntensityForecasting.knownCount(history.suffix(window)) >= 2 * week else { return nil }
         let values = ForwardFilled(history)
+        fitCache?.begin(history: history)
+        // A window's fit, from `fitCache` when an earlier training made it on the same data (RidgeFitCache).
+        func windowFit(_ d: FeatureDesign, from: Int, to: Int, start0: Date) -> FeatureDesign.Fit? {
+            if let fitCache {
+                return fitCache.fit(d, values: values, history: history, start0: start0, from: from, to: to,
+                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
+            }
+            return d.fit(values: values, history: history, start0: start0, from: from, to: to,
+                         horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
+        }
         let originIndex0 = origin.addingTimeInterval(-Double(n * slotSeconds))  // instant of history[0]
         // Validation folds: fold j forecasts origins in [n − j·week, n − (j−1)·week) with a model trained before them.
         var oos = Array(repeating: OutOfSample(), count: horizonSlots)
@@ -175,11 +198,9 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             let end = n - j * week
             let start = max(lead, end - window)
             guard end - start >= 2 * week else { continue }
-            guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: end,
-                                       horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { continue }
+            guard let fit = windowFit(design, from: start, to: end, start0: originIndex0) else { continue }
             // The twin has the same row conditions, so it fits whenever the ridge does.
-            let logFit = logDesign?.fit(values: values, history: history, start0: originIndex0, from: start, to: end,
-                                        horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
+            let logFit = logDesign.flatMap { windowFit($0, from: start, to: end, start0: originIndex0) }
             folds += 1
             var o = end
             while o < end + week {
@@ -199,10 +220,8 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             }
         }
         let start = max(lead, n - window)
-        guard let fit = design.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
-                                   horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh) else { return nil }
-        let logFit = logDesign?.fit(values: values, history: history, start0: originIndex0, from: start, to: n,
-                                    horizonSlots: horizonSlots, lambda: c.lambda, floor: c.weightFloorGramsPerKWh)
+        guard let fit = windowFit(design, from: start, to: n, start0: originIndex0) else { return nil }
+        let logFit = logDesign.flatMap { windowFit($0, from: start, to: n, start0: originIndex0) }
         progress?(fits, fits)
         var steps: [TrainedIntensityModel.Step] = []
         steps.reserveCapacity(horizonSlots)

@@ -4,18 +4,11 @@ let a = CommandLine.arguments
 let traceText = try String(contentsOfFile: a[1], encoding: .utf8)
 let jobsText = try String(contentsOfFile: a[2], encoding: .utf8)
 let outPath = a[3]
-let points = try IntensityTraceCSV.parse(traceText).points
-var scenario = try ScenarioJobsCSV.parse(jobsText)
 let slotSeconds = 1800.0
-let first = points.first!.time, last = points.last!.time
-let origin = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / slotSeconds).rounded(.down) * slotSeconds)
-let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
-let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
-let sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds)
-let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!, traceStart: origin, traceEnd: origin.addingTimeInterval(Double(count) * slotSeconds))
-if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
-let inside = scenario.filter(sim.covers)
-let horizon = inside.map(sim.horizonSlots).max() ?? 1
+let loaded = ScenarioSimulation.load(points: try IntensityTraceCSV.parse(traceText).points,
+                                     scenario: try ScenarioJobsCSV.parse(jobsText), slotSeconds: slotSeconds)
+let sim = loaded.simulation, slots = sim.trace, count = loaded.slotCount, origin = sim.origin
+let inside = loaded.jobs, horizon = loaded.maxHorizonSlots
 let model = RidgeIntensityForecaster()
 var out = Data()
 func put(_ x: Double) { var v = x; withUnsafeBytes(of: &v) { out.append(contentsOf: $0) } }

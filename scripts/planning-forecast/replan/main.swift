@@ -1,73 +1,113 @@
-// Standalone -O replay of `verdant simulate --forecast model` at submission and with `--replan`
-// (both modes, and `--replan-scope queued` interruptible), same VerdantCore code path; forecasts are
-// cached per slot origin (one forecaster and cache for the at-submission runs, a fresh one for the
-// re-planning runs, so each sees the same forecasts as the `verdant simulate` command it stands for).
+// Standalone -O replay of `verdant simulate` with a forecaster (default `model`), at submission and
+// with `--replan` (both modes) and `--replan-scope queued` (interruptible): the same VerdantCore calls
+// as the command (ScenarioSimulation.load, modelForecast, run, runReplanning), so the same figures;
+// one JSON line per run (the command's JSON keys, plus the run's name and figures of its own).
+// Each run gets a fresh forecaster, as each `verdant simulate` process does; the two at-submission
+// runs share one (their decisions are at the same slots in the same order, so they ask for the same
+// forecasts: sharing them changes nothing but the time).
 // Build: swiftc -O -module-name VerdantCore Sources/VerdantCore/*.swift scripts/planning-forecast/replan/main.swift -o replan
-// Run:   replan TRACE JOBS [model|ridge|naive|oracle]
+// Run:   replan TRACE JOBS [model|ridge|naive|persistence|oracle] [submit,replan,queued]
+// Environment: REPLAN_SAVINGS=0.02,0.01 (min-replan-saving fractions for the re-planning runs, default
+// 0.02, the default policy's); HEDGE=λ (default 0); FIT_CACHE=0 fits every window afresh (checks that
+// RidgeFitCache changes nothing); MEMO=0 trains in every run (RidgeTrainingMemo changes nothing).
 import Foundation
 let a = CommandLine.arguments
-let points = try IntensityTraceCSV.parse(try String(contentsOfFile: a[1], encoding: .utf8)).points
-var scenario = try ScenarioJobsCSV.parse(try String(contentsOfFile: a[2], encoding: .utf8))
+guard a.count >= 3 else {
+    FileHandle.standardError.write(Data("usage: replan TRACE JOBS [model|ridge|naive|persistence|oracle] [submit,replan,queued]\n".utf8))
+    exit(64)
+}
+let env = ProcessInfo.processInfo.environment
 let which = a.count > 3 ? a[3] : "model"
-let slotSeconds = 1800.0
-let first = points.first!.time, last = points.last!.time
-let origin = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / slotSeconds).rounded(.down) * slotSeconds)
-let count = Int((last.timeIntervalSince(origin) / slotSeconds).rounded(.down)) + 1
-let slots = SlotResampling.slotMeans(points, origin: origin, slotSeconds: slotSeconds, count: count)
-var sim = ScenarioSimulation(trace: slots, origin: origin, slotSeconds: slotSeconds)
-let shift = ScenarioReplay.weekShiftSeconds(firstSubmission: scenario.map(\.submittedAt).min()!, traceStart: origin, traceEnd: origin.addingTimeInterval(Double(count) * slotSeconds))
-if shift != 0 { scenario = ScenarioReplay.shift(scenario, by: shift) }
-let inside = scenario.filter(sim.covers)
-let horizon = inside.map(sim.horizonSlots).max() ?? 1
-func makeModel() -> any IntensityForecaster {
+let modes = Set((a.count > 4 ? a[4] : "submit,replan,queued").split(separator: ",").map(String.init))
+var settings = PlannerSettings()
+// HEDGE=λ[,λ2…]: the at-submission runs use the first, the re-planning runs each in turn.
+let hedges = (env["HEDGE"] ?? "0").split(separator: ",").compactMap { Double($0) }
+settings.hedge = hedges.first ?? 0
+let loaded = ScenarioSimulation.load(points: try IntensityTraceCSV.parse(try String(contentsOfFile: a[1], encoding: .utf8)).points,
+                                     scenario: try ScenarioJobsCSV.parse(try String(contentsOfFile: a[2], encoding: .utf8)),
+                                     slotSeconds: 1800, settings: settings)
+var sim = loaded.simulation
+let inside = loaded.jobs, horizon = loaded.maxHorizonSlots
+let useFitCache = env["FIT_CACHE"] != "0"
+// One memo of trained models for every run of this trace (RidgeTrainingMemo: same forecasts, each
+// weekly model trained once); MEMO=0 trains in every run.
+let memo: RidgeTrainingMemo? = env["MEMO"] == "0" ? nil : RidgeTrainingMemo()
+if !useFitCache { memo?.fitCache = nil }
+
+/// A fresh forecast function, as one `verdant simulate --forecast which` process has.
+func makeForecast() -> (Int, Int) -> SimulatedForecast {
+    func ridge() -> RidgeIntensityForecaster {
+        let r = RidgeIntensityForecaster()
+        if !useFitCache { r.fitCache = nil }
+        r.trainingMemo = memo
+        return r
+    }
     switch which {
-    case "ridge": return RidgeIntensityForecaster()
-    case "naive": return SeasonalNaiveForecaster(periodHours: 24)
-    default: return ClimatologyShrinkForecaster(base: RidgeIntensityForecaster())
+    case "oracle": return sim.oracleForecast
+    case "ridge": return sim.modelForecast(ridge(), maxHorizonSlots: horizon)
+    case "naive": return sim.modelForecast(SeasonalNaiveForecaster(periodHours: 24), maxHorizonSlots: horizon)
+    case "persistence": return sim.modelForecast(PersistenceForecaster(), maxHorizonSlots: horizon)
+    default: return sim.modelForecast(ClimatologyShrinkForecaster(base: ridge()), maxHorizonSlots: horizon)
     }
 }
-final class Cached {
-    let model = makeModel()
-    var cache: [Int: [IntensityForecastPoint]] = [:]
+/// Times the forecasts and keeps them per origin (for the at-submission pair). Each origin is asked for
+/// the whole horizon and cut to the call's: what `modelForecast` asks the model for anyway.
+final class Timed {
+    let f: (Int, Int) -> SimulatedForecast
+    let keep: Bool
+    var kept: [Int: SimulatedForecast] = [:]
     var seconds = 0.0
-    func f(_ s0: Int, _ h: Int) -> SimulatedForecast {
-        if which == "oracle" { return sim.oracleForecast(s0, h) }
-        let pts: [IntensityForecastPoint]
-        if let c = cache[s0] { pts = c } else {
+    init(keep: Bool) { f = makeForecast(); self.keep = keep }
+    func call(_ s0: Int, _ h: Int) -> SimulatedForecast {
+        let full: SimulatedForecast
+        if keep, let k = kept[s0] { full = k } else {
             let t0 = Date()
-            pts = model.forecast(history: sim.history(before: s0), origin: origin.addingTimeInterval(Double(s0) * slotSeconds), slotSeconds: Int(slotSeconds), horizonSlots: max(h, horizon))
+            full = f(s0, max(h, horizon))
             seconds += Date().timeIntervalSince(t0)
-            cache[s0] = pts
+            if keep { kept[s0] = full }
         }
-        let p = pts.prefix(h)
-        return SimulatedForecast(intensityGramsPerKWh: p.map { $0.intensityGramsPerKWh }, upperGramsPerKWh: p.map { $0.upperGramsPerKWh })
+        return SimulatedForecast(intensityGramsPerKWh: Array(full.intensityGramsPerKWh.prefix(h)),
+                                 upperGramsPerKWh: full.upperGramsPerKWh.map { Array($0.prefix(h)) })
     }
 }
-func line(_ label: String, _ r: SimulationResult, _ extra: String = "") {
-    print("\(which) \(label) jobs=\(r.jobs) saving=\(String(format: "%.2f", r.savingsPct)) oracle=\(String(format: "%.2f", r.oracleSavingsPct)) share=\(String(format: "%.1f", 100 * r.savingsPct / r.oracleSavingsPct)) misses=\(r.deadlineMisses) planning_s=\(String(format: "%.2f", r.planningSeconds))\(extra)")
+func emit(_ run: String, interruptible: Bool, threshold: Double?, _ r: SimulationResult, moves: Int? = nil, forecasts: Int? = nil,
+          forecastSeconds: Double, wallSeconds: Double) {
+    var o: [String: Any] = [
+        "trace": a[1], "forecast": which, "run": run, "interruptible": interruptible, "hedge": sim.settings.hedge,
+        "run_now_carbon_g": r.runNowCarbonGrams, "planned_carbon_g": r.plannedCarbonGrams, "oracle_carbon_g": r.oracleCarbonGrams,
+        "savings_pct": r.savingsPct, "oracle_savings_pct": r.oracleSavingsPct, "deadline_misses": r.deadlineMisses,
+        "jobs": r.jobs, "left_out": loaded.leftOut, "shift_days": Int(loaded.shiftSeconds / 86400),
+        "share_of_oracle_pct": r.oracleSavingsPct != 0 ? 100 * r.savingsPct / r.oracleSavingsPct : Double.nan,
+        "planning_seconds": r.planningSeconds, "forecast_seconds": forecastSeconds, "wall_seconds": wallSeconds,
+    ]
+    if let threshold { o["min_replan_saving"] = threshold }
+    if let memo { o["trainings_run"] = memo.misses; o["trainings_reused"] = memo.hits }
+    if let moves { o["replan_moves"] = moves }
+    if let forecasts { o["forecasts"] = forecasts }
+    let d = try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
+    print(String(decoding: d, as: UTF8.self))
     fflush(stdout)
 }
-let modes = Set(a.count > 4 ? a[4].split(separator: ",").map(String.init) : ["submit", "replan", "queued"])
 if modes.contains("submit") {
-    let c = Cached()
-    for inter in [false, true] { line("at-submission interruptible=\(inter)", sim.run(jobs: inside, interruptible: inter, forecast: c.f)) }
-    print("  forecasts=\(c.cache.count) forecast_s=\(String(format: "%.1f", c.seconds))")
+    let c = Timed(keep: true)
+    for inter in [false, true] {
+        let t0 = Date(), f0 = c.seconds
+        let r = sim.run(jobs: inside, interruptible: inter, forecast: c.call)
+        emit("at-submission", interruptible: inter, threshold: nil, r, forecastSeconds: c.seconds - f0, wallSeconds: Date().timeIntervalSince(t0))
+    }
 }
-let c = Cached()
-// REPLAN_SAVINGS: comma-separated min-replan-saving fractions to replay (default 0.02, the default policy's);
-// every one reuses the same cached forecasts.
-let thresholds = (ProcessInfo.processInfo.environment["REPLAN_SAVINGS"] ?? "0.02").split(separator: ",").compactMap { Double($0) }
-for threshold in thresholds {
+let thresholds = (env["REPLAN_SAVINGS"] ?? "0.02").split(separator: ",").compactMap { Double($0) }
+for hedge in hedges { for threshold in thresholds {
     sim.settings.minimumReplanSaving = threshold
-    let tag = threshold == 0.02 ? "" : " min-replan-saving=\(threshold)"
-    if modes.contains("replan") {
-        for inter in [false, true] {
-            let (r, fig) = sim.runReplanning(jobs: inside, interruptible: inter, horizonSlots: horizon, forecast: c.f)
-            line("replan interruptible=\(inter)\(tag)", r, " moves=\(fig.moves) forecasts=\(fig.forecasts) forecast_s_so_far=\(String(format: "%.1f", c.seconds))")
-        }
+    sim.settings.hedge = hedge
+    var runs: [(String, Bool, ReplanScope)] = []
+    if modes.contains("replan") { runs += [("replan", false, .remainingWork), ("replan", true, .remainingWork)] }
+    if modes.contains("queued") { runs.append(("replan-queued", true, .queuedOnly)) }
+    for (name, inter, scope) in runs {
+        let c = Timed(keep: false), t0 = Date()
+        let (r, fig) = sim.runReplanning(jobs: inside, interruptible: inter, scope: scope, horizonSlots: horizon, forecast: c.call)
+        emit(name, interruptible: inter, threshold: threshold, r, moves: fig.moves, forecasts: fig.forecasts,
+             forecastSeconds: c.seconds, wallSeconds: Date().timeIntervalSince(t0))
     }
-    if modes.contains("queued") {
-        let (r, fig) = sim.runReplanning(jobs: inside, interruptible: true, scope: .queuedOnly, horizonSlots: horizon, forecast: c.f)
-        line("replan-queued interruptible=true\(tag)", r, " moves=\(fig.moves) forecasts=\(fig.forecasts)")
-    }
+}
 }

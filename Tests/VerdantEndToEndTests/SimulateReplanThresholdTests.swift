@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// `verdant simulate --replan --min-replan-saving X%` (docs/cli.md): the churn threshold is taken and
+/// shown, and a value outside [0, 1) is refused with the fix.
+@Suite struct SimulateReplanThresholdTests {
+    @Test func theThresholdIsTakenAndABadOneRefused() throws {
+        let dir = temporaryDirectory("simulate-min-replan-saving")
+        let trace = dir.appendingPathComponent("trace.csv"), jobs = dir.appendingPathComponent("jobs.csv")
+        // 30-min slots from 00:00: 100 g/kWh except 01:00–01:30 at 50.
+        let values = [100, 100, 50, 100, 100, 100, 100, 100]
+        try ("time,DE\n" + values.enumerated().map { i, v in String(format: "2020-06-01 %02d:%02d:00,%d", i / 2, 30 * (i % 2), v) }.joined(separator: "\n") + "\n")
+            .write(to: trace, atomically: true, encoding: .utf8)
+        // One 30-min job of 1 kW submitted at 00:00, deadline 02:00.
+        try "job_id,submit_utc,duration_minutes,deadline_utc,power_watts\nj1,2020-06-01T00:00:00Z,30,2020-06-01T02:00:00Z,1000\n"
+            .write(to: jobs, atomically: true, encoding: .utf8)
+        let json = try runTool("verdant", ["simulate", "--trace", trace.path, "--jobs", jobs.path, "--replan", "--min-replan-saving", "1%", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        // Run now: 0.5 kWh × 100 = 50 g; the plan (oracle forecast): 01:00, 0.5 kWh × 50 = 25 g; a perfect
+        // forecast never changes, so no re-plan moves the job.
+        #expect(abs((r["run_now_carbon_g"] as? Double ?? 0) - 50) < 1e-9)
+        #expect(abs((r["planned_carbon_g"] as? Double ?? 0) - 25) < 1e-9)
+        #expect(r["replan_moves"] as? Int == 0)
+        let text = try runTool("verdant", ["simulate", "--trace", trace.path, "--jobs", jobs.path, "--replan", "--min-replan-saving", "0.005"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("re-planned at every slot boundary (remaining, min-replan-saving 0.5 %)"), "\(text.stdout)")
+        let bad = try runTool("verdant", ["simulate", "--trace", trace.path, "--jobs", jobs.path, "--replan", "--min-replan-saving", "150%"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.hasPrefix("Error: --min-replan-saving must be a fraction in [0, 1) or a percentage, got '150%': use e.g. --min-replan-saving 1%\n"), "\(bad.stderr)")
+    }
+}
