@@ -6,7 +6,8 @@ public enum ReplanScope: Sendable {
     /// (`verdant simulate --replan`).
     case remainingWork
     /// A started interruptible job follows the run intervals it had when it first ran, as the daemon
-    /// does today (`RunIntervalControl`); only jobs that have not started are re-planned.
+    /// did before it re-planned started jobs' remaining work (`RunIntervalReplanning`); only jobs
+    /// that have not started are re-planned.
     case queuedOnly
 }
 
