@@ -66,6 +66,30 @@ import Glibc
 
     static func at(_ minutes: Double) -> Date { t0.addingTimeInterval(minutes * 60) }
 
+    /// The interruptible tests' first forecast, g/kWh per 5-minute slot from 00:00 (18 slots, to 01:30):
+    /// 500 except 00:05 and 00:15 at 100 and 00:25 at 300.
+    static let firstForecast: [Double] = {
+        var a = Array(repeating: 500.0, count: 18)
+        a[1] = 100; a[3] = 100; a[5] = 300
+        return a
+    }()
+    /// The correction issued at 00:10: 00:15 → 450, 00:25 → 50, 00:30 → 60 (the rest as `firstForecast`).
+    static let correctedForecast: [Double] = {
+        var b = firstForecast
+        b[3] = 450; b[5] = 50; b[6] = 60
+        return b
+    }()
+
+    /// Submits the interruptible tests' 10-minute training job (deadline 45 min): a real shell that
+    /// appends 1…40 to `rig.dir/out`, one line every 0.1 s, then `end`. Returns the job and that path.
+    func submitCountingTraining(_ rig: Rig, cores: Int? = nil) async throws -> (job: JobView, out: String) {
+        let out = rig.dir + "/out"
+        let job = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
+            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
+            workingDirectory: rig.dir, environment: [], cores: cores), caller: me)
+        return (job, out)
+    }
+
     /// A 5-minute batch job of 36 W (0.003 kWh). Forecast A (at 00:00): 400 g/kWh except 00:15–00:20
     /// at 100, so it is planned at 00:15 (0.003 × 100 = 0.3 g). Forecast B (issued at 00:05) keeps
     /// 00:15 at 100 and makes 00:20 90: 0.27 g, 10 % less than 0.3 g (over the 2 % threshold): the job
@@ -146,15 +170,9 @@ import Glibc
         let policy = "name: t\nkinds:\n  training:\n    expected-duration: 10m\n    deadline: 45m\n    power-watts: 36\n    interruptible: true\n"
         let rig = try Rig(prefix: "verdant-replan-int", clock: clock, policy: policy)
         defer { rig.remove() }
-        var a = Array(repeating: 500.0, count: 18)
-        a[1] = 100; a[3] = 100; a[5] = 300
-        var b = a
-        b[3] = 450; b[5] = 50; b[6] = 60
-        try await rig.issue(a)
-        let out = rig.dir + "/out"
-        let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
-            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
-            workingDirectory: rig.dir, environment: []), caller: me)
+        let b = Self.correctedForecast
+        try await rig.issue(Self.firstForecast)
+        let (training, out) = try await submitCountingTraining(rig)
         let first = try #require(try await rig.runtime.plan(caller: me).first { $0.id == training.id })
         #expect(first.planRuns == [PlanRunView(start: Self.at(5), end: Self.at(10)), PlanRunView(start: Self.at(15), end: Self.at(20))])
         #expect(abs(first.predictedCarbonGrams - 0.006 * 100) < 1e-9)
@@ -239,15 +257,9 @@ import Glibc
         let rig = try Rig(prefix: "verdant-replan-cap", clock: clock, policy: policy,
                           capacity: NodeCapacity(cores: 2, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 10))
         defer { rig.remove() }
-        var a = Array(repeating: 500.0, count: 18)
-        a[1] = 100; a[3] = 100; a[5] = 300
-        var b = a
-        b[3] = 450; b[5] = 50; b[6] = 60
-        try await rig.issue(a)
-        let out = rig.dir + "/out"
-        let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
-            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
-            workingDirectory: rig.dir, environment: [], cores: 2), caller: me)
+        let b = Self.correctedForecast
+        try await rig.issue(Self.firstForecast)
+        let (training, out) = try await submitCountingTraining(rig, cores: 2)
         var batchID: Int64?
         var trainingLastEnd: Date?
         var batchPlan: JobView?
@@ -327,15 +339,9 @@ import Glibc
         let base = ProcessExecutor(layout: PlanningRuntimeTests.layout, instance: "replan-crash-\(getpid())")
         let rig = try Rig(prefix: "verdant-replan-crash", clock: clock, policy: policy, executor: SurvivingExecutor(base: base, followsEnd: false))
         defer { rig.remove() }
-        var a = Array(repeating: 500.0, count: 18)
-        a[1] = 100; a[3] = 100; a[5] = 300
-        var b = a
-        b[3] = 450; b[5] = 50; b[6] = 60
-        try await rig.issue(a)
-        let out = rig.dir + "/out"
-        let training = try await rig.runtime.submit(SubmitRequest(name: "train", kind: "training", deadline: "45m", expectedDuration: "10m",
-            command: ["/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >> \(out); sleep 0.1; done; echo end >> \(out)"],
-            workingDirectory: rig.dir, environment: []), caller: me)
+        let b = Self.correctedForecast
+        try await rig.issue(Self.firstForecast)
+        let (training, out) = try await submitCountingTraining(rig)
         defer {
             // Never leave the real process behind (frozen) when an expectation fails.
             if let j = try? rig.database.job(id: training.id), j.state == .running { base.stop(JobRuntime.handle(of: j), mode: .kill) }
