@@ -28,7 +28,7 @@ public struct RunIntervalControl: Hashable, Sendable {
     /// Whether it is frozen now.
     public internal(set) var isPaused = false
     /// Since when `activeSeconds` has not been counted (the last start, pause or resume).
-    internal(set) var since: Date
+    var since: Date
 
     /// - Parameter startedAt: when the job was started (it runs from then).
     public init(runs: [DateInterval], expectedDurationSeconds: Double, startedAt: Date, slackSeconds: Double = 1) {
