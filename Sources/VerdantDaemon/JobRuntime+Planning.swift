@@ -311,7 +311,6 @@ extension JobRuntime {
         guard grid.intensityGramsPerKWh[max(first, 0)...].allSatisfy({ $0 != nil }) else { return nil }
         var planner = CarbonPlanner(grid: grid, settings: PlannerSettings(marginSigmas: 0, minimumReplanSaving: 0, hedge: 0))
         let d = max(job.expectedDurationSeconds, 1)
-        let kind = parts.policy.defaults(for: job.kind)
         let plan = planner.add(PlannerJob(id: id, earliestStart: from, deadline: to, durationSeconds: d,
                                           powerWatts: job.expectedEnergy.joules / d, interruptible: isInterruptible(job)))
         return plan.outsideData ? nil : plan.predictedCarbonGrams

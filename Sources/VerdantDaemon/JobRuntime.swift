@@ -363,7 +363,7 @@ public actor JobRuntime: VerdantAPIHandler {
         rebaseLastReadings()
         let cpuNow = cpu.now, aligned = cpu.aligned
         var shared: [Int64: JobEnergyInterval] = [:]
-        if let previous, let node, !aligned.isEmpty, let firstTime = running[aligned.keys.first!]?.last.time {
+        if previous != nil, let node, !aligned.isEmpty, let firstTime = running[aligned.keys.first!]?.last.time {
             let energy = node.energy ?? .zero
             let split = Attribution.split(node: energy, elapsedSeconds: node.seconds,
                                           idlePower: CPUPowerModel.attributionIdlePower(source: node.source, learned: learner.model, model: parts.model),
