@@ -100,8 +100,18 @@ extension JobRuntime {
     /// far taken as the stored runs' part up to now; the queue is then re-planned, its remaining work
     /// included.
     func restoreRunIntervals(_ job: Job, handle: JobExecutorHandle, now: Date) {
-        guard let id = job.id, isInterruptible(job),
-              let runs = (try? parts.database.runIntervals(jobID: id)) ?? nil, !runs.isEmpty else { return }
+        guard let id = job.id, isInterruptible(job) else { return }
+        let stored: [DateInterval]?
+        do {
+            stored = try parts.database.runIntervals(jobID: id)
+        } catch {
+            // Thawed and left to run (no intervals to follow: running never risks the deadline).
+            log.error("cannot read a re-adopted job's stored run intervals; it is thawed and runs on",
+                      metadata: ["job.id": "\(id)", "error": "\(error)"])
+            try? parts.executor.resume(handle)
+            return
+        }
+        guard let runs = stored, !runs.isEmpty else { return }
         do {
             try parts.executor.resume(handle)
         } catch {
