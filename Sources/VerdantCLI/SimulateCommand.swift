@@ -29,7 +29,7 @@ struct Simulate: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Provider outage: START/DURATION (e.g. 2020-07-01T00:00:00Z/24h). Decisions in it get no forecast.")
     var outage: String?
-    @Option(help: "Hedging weight λ: price slots at point + λ·(upper − point) of the forecast's interval (default: the policy's, else 0).")
+    @Option(help: "Hedging weight λ in [−1, 1]: price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
     var hedge: Double?
     @Option(help: "Scheduling policy: a shipped name (default, strict-deadline, max-savings, inference-immediate) or a policy file. Its planner settings apply, and its training section's interruptible and max-delay to every job (the file's interruptible column and --interruptible win).")
     var policy: String?
@@ -49,7 +49,7 @@ struct Simulate: ParsableCommand {
         if let minReplanSaving, Self.parseFraction(minReplanSaving) == nil {
             throw ValidationError("--min-replan-saving must be a fraction in [0, 1) or a percentage, got '\(minReplanSaving)': use e.g. --min-replan-saving 1%")
         }
-        if let hedge, !(0...1).contains(hedge) { throw ValidationError("--hedge must be between 0 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound") }
+        if let hedge, !(-1...1).contains(hedge) { throw ValidationError("--hedge must be between -1 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound, -1 the point minus the interval's upper half-width") }
     }
 
     func run() throws {

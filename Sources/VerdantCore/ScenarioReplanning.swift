@@ -33,6 +33,8 @@ extension ScenarioSimulation {
     /// its plan is fixed once it has first run. During an outage the previous plans are kept (no new
     /// forecast, so nothing to re-plan on); jobs submitted then get no forecast, as in `run`.
     /// Carbon of the work actually done is priced with the trace; the oracle is `run`'s (the optimum).
+    /// `settings.hedge` prices every plan; `settings.submissionHedge`, when set, prices a job's first
+    /// plan instead (optimism while re-planning only, docs/scheduling.md).
     /// - Parameters:
     ///   - horizonSlots: slots each forecast covers (at least the longest submission-to-deadline window).
     ///   - forecast: (origin slot, horizon in slots) → values; called once per slot origin, in order.
@@ -86,6 +88,14 @@ extension ScenarioSimulation {
                 let grid = ForecastGrid(origin: t, slotSeconds: slotSeconds, intensityGramsPerKWh: f.intensityGramsPerKWh,
                                         upperGramsPerKWh: f.upperGramsPerKWh)
                 var planner = CarbonPlanner(grid: grid, settings: settings)
+                // Arrivals priced with `submissionHedge` when set (optimism while re-planning only);
+                // the simulation has no capacity limit, so a second planner changes no other plan.
+                var arrivalPlanner: CarbonPlanner? = nil
+                if let h0 = settings.submissionHedge, h0 != settings.hedge, !arriving.isEmpty {
+                    var s0 = settings
+                    s0.hedge = h0
+                    arrivalPlanner = CarbonPlanner(grid: grid, settings: s0)
+                }
                 if !pending.isEmpty && !down {
                     let pjs = pending.map { plannerJob($0, from: t, remaining: states[$0]!.remainingSeconds) }
                     var previous: [Int64: SlotPlan] = [:]
@@ -105,7 +115,10 @@ extension ScenarioSimulation {
                 for i in arriving {
                     let job = jobs[i]
                     var p: SlotPlan!
-                    planning += clock.measure { p = planner.add(plannerJob(i, from: job.submittedAt, remaining: job.durationSeconds)) }
+                    planning += clock.measure {
+                        let pj = plannerJob(i, from: job.submittedAt, remaining: job.durationSeconds)
+                        if arrivalPlanner != nil { p = arrivalPlanner!.add(pj) } else { p = planner.add(pj) }
+                    }
                     states[i] = State(plan: p, remainingSeconds: job.durationSeconds)
                     // The optimum and run-now, as in `run`.
                     let s0 = slot(of: job.submittedAt)

@@ -163,14 +163,25 @@ public struct PlannerSettings: Hashable, Sendable {
     /// Re-planning keeps the previous plan unless the new one saves at least this fraction of its
     /// predicted carbon (no churn). Default 2 %.
     public var minimumReplanSaving: Double
-    /// Hedging weight λ ∈ [0, 1]: a slot is priced at point + λ·(upper − point). λ = 0 uses the point
-    /// forecast; larger λ avoids slots whose forecast is uncertain (far ahead, or volatile).
+    /// Hedging weight λ ∈ [−1, 1]: a slot is priced at max(0, point + λ·(upper − point)), upper the
+    /// upper bound of the forecast's interval (gCO2eq/kWh; a slot without one is priced at its point).
+    /// λ = 0 uses the point forecast; λ > 0 avoids slots whose forecast is uncertain (far ahead, or
+    /// volatile); λ < 0 is optimistic: it prices an uncertain slot *below* its point, by |λ| times the
+    /// interval's upper half-width (the grid carries no lower bound, so the upper half-width, from the
+    /// forecaster's 90 % residual quantile, stands for the spread on both sides), which favours deferring a job that will be
+    /// re-planned as the forecast refreshes (docs/scheduling.md, "Optimistic hedging under
+    /// re-planning"). Only the choice uses the hedged price: a plan's predicted carbon, the re-planning
+    /// churn test and `min-saving` always use the point forecast.
     public var hedge: Double
+    /// λ used for a job's first plan (at its submission) when it differs from `hedge`; nil: `hedge`.
+    /// Read by `ScenarioSimulation.runReplanning` only (an experiment: optimism while re-planning only).
+    public var submissionHedge: Double?
 
-    public init(marginSigmas: Double = 2, minimumReplanSaving: Double = 0.02, hedge: Double = 0) {
+    public init(marginSigmas: Double = 2, minimumReplanSaving: Double = 0.02, hedge: Double = 0, submissionHedge: Double? = nil) {
         self.marginSigmas = marginSigmas
         self.minimumReplanSaving = minimumReplanSaving
         self.hedge = hedge
+        self.submissionHedge = submissionHedge
     }
 }
 
@@ -245,7 +256,7 @@ public struct CarbonPlanner: Sendable {
     /// The plan of every job placed so far, by id.
     public private(set) var plans: [Int64: SlotPlan] = [:]
     private var demands: [Int64: (JobDemand, [Range<Int>])] = [:]
-    /// Slot prices: point + hedge·(upper − point); nil slots priced 0 and excluded via `missingPrefix`.
+    /// Slot prices: max(0, point + hedge·(upper − point)); nil slots priced 0 and excluded via `missingPrefix`.
     private let price: [Double]
     private let pointPrefix: [Double]
     private let pricePrefix: [Double]
@@ -264,7 +275,10 @@ public struct CarbonPlanner: Sendable {
         for k in 0..<grid.count {
             let v = grid.intensityGramsPerKWh[k]
             var p = v ?? 0
-            if let v, settings.hedge > 0, let u = grid.upperGramsPerKWh?[k] { p = v + settings.hedge * max(u - v, 0) }
+            if let v, settings.hedge != 0, let u = grid.upperGramsPerKWh?[k] {
+                p = v + settings.hedge * max(u - v, 0)
+                if settings.hedge < 0 { p = max(p, 0) }   // optimism never prices a slot below zero
+            }
             price[k] = p
             pp[k + 1] = pp[k] + (v ?? 0)
             qp[k + 1] = qp[k] + p

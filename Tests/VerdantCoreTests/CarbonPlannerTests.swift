@@ -96,6 +96,9 @@ import Testing
         #expect(abs(plan.predictedCarbonGrams! - (40 + 40 + 60 + 60) * 0.5) < 1e-9)
     }
 
+    /// 40 random jobs re-planned on 1,000 random forecasts, a third of them hedged at λ = −0.5 and a
+    /// third at λ = −1: no plan ever starts past its latest start or before its earliest, and every plan
+    /// holds the job's whole duration.
     @Test func replanningWithRandomForecastsNeverPassesTheLatestStart() {
         var rng = SeededGenerator(seed: 42)
         let jobs: [PlannerJob] = (0..<40).map { i in
@@ -109,10 +112,17 @@ import Testing
         let capacity = NodeCapacity(cores: 8, memoryBytes: .infinity, gpus: 0, maxConcurrentJobs: 6)
         var previous: [Int64: SlotPlan] = [:]
         var changed = 0
+        // Rounds 1, 4, 7, … hedge optimistically at λ = −0.5 and rounds 2, 5, 8, … at λ = −1, on intervals
+        // whose upper half-width grows 2 g/kWh a slot plus 0–99 (a second generator: the points are the
+        // same draws as without hedging).
+        var widths = SeededGenerator(seed: 43)
         for round in 0..<1000 {
             let values: [Double?] = (0..<96).map { _ in Double(50 + rng.next() % 400) }
-            var planner = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: values),
-                                        capacity: capacity)
+            let upper: [Double?] = values.enumerated().map { k, v in v.map { $0 + 2 * Double(k) + Double(widths.next() % 100) } }
+            let hedge = [0, -0.5, -1][round % 3]
+            var planner = CarbonPlanner(grid: ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: values,
+                                                           upperGramsPerKWh: upper),
+                                        capacity: capacity, settings: PlannerSettings(hedge: hedge))
             let plans = planner.replan(jobs, previous: previous)
             for (job, plan) in zip(jobs, plans) {
                 let latest = job.deadline!.addingTimeInterval(-job.durationSeconds - 2 * job.durationUncertaintySeconds)
@@ -171,6 +181,53 @@ import Testing
         #expect(plain.add(job).start == origin.addingTimeInterval(2 * hour))
         var hedged = CarbonPlanner(grid: grid, settings: PlannerSettings(hedge: 0.5))
         #expect(hedged.add(job).start == origin.addingTimeInterval(4 * hour))
+    }
+
+    /// Four slots, point 100, 110, 120, 130 g/kWh, upper 100, 130, 250, 300 (interval upper half-widths
+    /// 0, 20, 130, 170: later slots less sure). A 30-minute 1 kW job (0.5 kWh) with its deadline at the
+    /// grid's end may start in any of them. Prices max(0, point + λ·width):
+    /// λ = 0: 100, 110, 120, 130 → slot 0;  λ = −0.1: 100, 108, 107, 113 → slot 0;
+    /// λ = −0.5: 100, 100, 55, 45 → slot 3;  λ = −1: 100, 90, −10 → 0, −40 → 0 → slot 2 (the clamp at
+    /// 0 makes slots 2 and 3 tie, and ties go to the earlier; unclamped, slot 3 would win).
+    /// The carbon charged is the point forecast's: slot 3 is 130 × 0.5 = 65 g (not 45 × 0.5), slot 2 60 g.
+    @Test func optimisticHedgingPricesUncertainSlotsBelowTheirPoint() {
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: [100, 110, 120, 130],
+                                upperGramsPerKWh: [100, 130, 250, 300])
+        let job = PlannerJob(id: 1, earliestStart: origin, deadline: origin.addingTimeInterval(2 * hour), durationSeconds: 1800, powerWatts: 1000)
+        for (lambda, slot, grams) in [(0.0, 0.0, 50.0), (-0.1, 0, 50), (-0.5, 3, 65), (-1, 2, 60), (0.5, 0, 50)] {
+            var planner = CarbonPlanner(grid: grid, settings: PlannerSettings(hedge: lambda))
+            let plan = planner.add(job)
+            #expect(plan.start == origin.addingTimeInterval(slot * 1800), "λ = \(lambda)")
+            #expect(abs(plan.predictedCarbonGrams! - grams) < 1e-9, "λ = \(lambda)")
+            #expect(abs(plan.runNowCarbonGrams! - 50) < 1e-9)
+        }
+        // Interruptible, two slots, λ = −0.5: the two cheapest prices are slots 3 (45) and 2 (55); carbon
+        // (120 + 130) × 0.5 = 125 g under the point forecast; at λ = 0 slots 0 and 1, (100 + 110) × 0.5 = 105 g.
+        let two = PlannerJob(id: 2, earliestStart: origin, deadline: origin.addingTimeInterval(2 * hour), durationSeconds: 3600,
+                             powerWatts: 1000, interruptible: true)
+        var optimistic = CarbonPlanner(grid: grid, settings: PlannerSettings(hedge: -0.5))
+        let p = optimistic.add(two)
+        #expect(p.runs == [DateInterval(start: origin.addingTimeInterval(2 * 1800), duration: 3600)])
+        #expect(abs(p.predictedCarbonGrams! - 125) < 1e-9)
+        var plain = CarbonPlanner(grid: grid)
+        let q = plain.add(two)
+        #expect(q.runs == [DateInterval(start: origin, duration: 3600)])
+        #expect(abs(q.predictedCarbonGrams! - 105) < 1e-9)
+    }
+
+    /// Re-planning under λ < 0 compares the point carbon of the old and the new plan, not their hedged
+    /// prices. Old plan: slot 0 (100 g/kWh, 50 g). The optimistic choice is slot 3 (price 45) whose point
+    /// carbon is 65 g, more than 50 g: the old plan is kept. Grid and prices as above.
+    @Test func optimisticReplanningKeepsAPlanThatIsCheaperAtThePoint() {
+        let grid = ForecastGrid(origin: origin, slotSeconds: 1800, intensityGramsPerKWh: [100, 110, 120, 130],
+                                upperGramsPerKWh: [100, 130, 250, 300])
+        let job = PlannerJob(id: 1, earliestStart: origin, deadline: origin.addingTimeInterval(2 * hour), durationSeconds: 1800, powerWatts: 1000)
+        var plain = CarbonPlanner(grid: grid)
+        let old = plain.add(job)
+        var optimistic = CarbonPlanner(grid: grid, settings: PlannerSettings(minimumReplanSaving: 0, hedge: -0.5))
+        let again = optimistic.replan([job], previous: [1: old])[0]
+        #expect(again.start == origin)
+        #expect(abs(again.predictedCarbonGrams! - 50) < 1e-9)
     }
 }
 

@@ -89,7 +89,8 @@ import Testing
     // trace, re-planned at every slot on forecasts drawn afresh at every origin (the trace ± up to
     // 150 g/kWh, some slots missing): no deadline is ever broken (every job does all its work before
     // its deadline: work left counts as a miss), and the carbon is never below the perfect-forecast
-    // optimum (the replay's schedules are feasible ones). With threshold 0 plans do move.
+    // optimum (the replay's schedules are feasible ones). With threshold 0 plans do move. Half the
+    // rounds hedge optimistically (λ < 0), which must not break a deadline either.
     @Test func replanningOnRandomForecastsNeverBreaksADeadline() {
         var rng = SeededGenerator(seed: 6)
         let n = 600
@@ -104,12 +105,24 @@ import Testing
                 return ScenarioJob(name: "r\(i)", submittedAt: submit, durationSeconds: d, deadline: submit.addingTimeInterval(d + slack),
                                    powerWatts: 500, interruptible: i % 2 == 0, line: i + 2)
             }
+            // Rounds 2–3 and 6–7 hedge optimistically (λ = −0.5, −1; round 7 only while re-planning, its
+            // first plans at λ = 0), on intervals whose upper half-width grows 2 g/kWh per slot ahead
+            // plus 0–39 (a second generator, so the points are those of the λ = 0 rounds' draws).
+            let hedge = [0, 0, -0.5, -0.5, 0, 0, -1, -1][round]
+            sim.settings.hedge = hedge
+            sim.settings.submissionHedge = round == 7 ? 0 : nil
             let box = NoiseBox(generator: SeededGenerator(seed: UInt64(100 + round)))
+            let widthBox = NoiseBox(generator: SeededGenerator(seed: UInt64(200 + round)))
             let f: (Int, Int) -> SimulatedForecast = { s, h in
-                SimulatedForecast(intensityGramsPerKWh: (s..<(s + h)).map { k in
+                let points: [Double?] = (s..<(s + h)).map { k in
                     guard k < trace.count, box.generator.next() % 20 != 0 else { return nil }
                     return max(0, trace[k]! + Double(Int(box.generator.next() % 301) - 150))
-                })
+                }
+                guard hedge != 0 else { return SimulatedForecast(intensityGramsPerKWh: points) }
+                let upper: [Double?] = points.enumerated().map { j, v in
+                    v.map { $0 + 2 * Double(j) + Double(widthBox.generator.next() % 40) }
+                }
+                return SimulatedForecast(intensityGramsPerKWh: points, upperGramsPerKWh: upper)
             }
             for scope in [ReplanScope.remainingWork, .queuedOnly] {
                 let (r, figures) = sim.runReplanning(jobs: jobs, interruptible: false, scope: scope, horizonSlots: 80, forecast: f)

@@ -8,7 +8,8 @@
 // Build: swiftc -O -module-name VerdantCore Sources/VerdantCore/*.swift scripts/planning-forecast/replan/main.swift -o replan
 // Run:   replan TRACE JOBS [model|ridge|naive|persistence|oracle] [submit,replan,queued]
 // Environment: REPLAN_SAVINGS=0.02,0.01 (min-replan-saving fractions for the re-planning runs, default
-// 0.02, the default policy's); HEDGE=λ (default 0); FIT_CACHE=0 fits every window afresh (checks that
+// 0.02, the default policy's); HEDGE=λ[,λ2…] (default 0; λ < 0 optimistic); SUBMIT_HEDGE=λ0 (the
+// re-planning runs price a job's first plan with λ0, `PlannerSettings.submissionHedge`); FIT_CACHE=0 fits every window afresh (checks that
 // RidgeFitCache changes nothing); MEMO=0 trains in every run (RidgeTrainingMemo changes nothing).
 import Foundation
 let a = CommandLine.arguments
@@ -81,6 +82,7 @@ func emit(_ run: String, interruptible: Bool, threshold: Double?, _ r: Simulatio
         "planning_seconds": r.planningSeconds, "forecast_seconds": forecastSeconds, "wall_seconds": wallSeconds,
     ]
     if let threshold { o["min_replan_saving"] = threshold }
+    if let h0 = sim.settings.submissionHedge { o["submission_hedge"] = h0 }
     if let memo { o["trainings_run"] = memo.misses; o["trainings_reused"] = memo.hits }
     if let moves { o["replan_moves"] = moves }
     if let forecasts { o["forecasts"] = forecasts }
@@ -100,6 +102,7 @@ let thresholds = (env["REPLAN_SAVINGS"] ?? "0.02").split(separator: ",").compact
 for hedge in hedges { for threshold in thresholds {
     sim.settings.minimumReplanSaving = threshold
     sim.settings.hedge = hedge
+    sim.settings.submissionHedge = env["SUBMIT_HEDGE"].flatMap { Double($0) }
     var runs: [(String, Bool, ReplanScope)] = []
     if modes.contains("replan") { runs += [("replan", false, .remainingWork), ("replan", true, .remainingWork)] }
     if modes.contains("queued") { runs.append(("replan-queued", true, .queuedOnly)) }
