@@ -137,9 +137,7 @@ for hedge in hedges { for sh in shapes { for weeks in climWeeks { for decay in d
         emit(name, interruptible: inter, threshold: threshold, r, moves: fig.moves, forecasts: fig.forecasts,
              forecastSeconds: c.seconds, wallSeconds: Date().timeIntervalSince(t0))
     }
-}
-}
-}}}}
+}}}}}}   // threshold, origins, decay, weeks, shape, hedge
 
 /// Prototype (replay only): per target slot, the mean of the points the base forecaster issued for it at
 /// the last `origins` origins (this one included; origins one slot apart, as re-planning asks). Keeps the
