@@ -31,6 +31,8 @@ struct Simulate: ParsableCommand {
     var outage: String?
     @Option(help: "Hedging weight λ in [−1, 1]: price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
     var hedge: Double?
+    @Option(name: .customLong("forecast-decay"), help: "With --forecast model: the e-folding horizon of the ridge's weight in the planning forecast, a duration from 1h to 14d (e.g. 36h); the rest goes to the 8-week weekly climatology (default: the policy's forecast-decay, else 24h).")
+    var forecastDecay: String?
     @Option(help: "Scheduling policy: a shipped name (default, strict-deadline, max-savings, inference-immediate) or a policy file. Its planner settings apply, and its training section's interruptible and max-delay to every job (the file's interruptible column and --interruptible win).")
     var policy: String?
     @Flag(help: "Replay the daemon's re-planning: at every slot boundary a new forecast (data known then) re-plans each job not yet started, moving it only when that saves more than the policy's min-replan-saving (default 2 %) and never past its latest start; interruptible jobs re-decide their remaining slots too (see --replan-scope). JSON adds replan_moves.")
@@ -48,6 +50,9 @@ struct Simulate: ParsableCommand {
         guard ["remaining", "queued"].contains(replanScope) else { throw ValidationError("--replan-scope must be remaining or queued, got '\(replanScope)'") }
         if let minReplanSaving, Self.parseFraction(minReplanSaving) == nil {
             throw ValidationError("--min-replan-saving must be a fraction in [0, 1) or a percentage, got '\(minReplanSaving)': use e.g. --min-replan-saving 1%")
+        }
+        if let forecastDecay, Self.parseDecayHours(forecastDecay) == nil {
+            throw ValidationError("--forecast-decay must be a duration from 1h to 14d, got '\(forecastDecay)': use e.g. --forecast-decay 36h")
         }
         if let hedge, !(-1...1).contains(hedge) { throw ValidationError("--hedge must be between -1 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound, -1 the point minus the interval's upper half-width") }
     }
@@ -85,6 +90,7 @@ struct Simulate: ParsableCommand {
         }
         if let hedge { settings.hedge = hedge }
         if let v = minReplanSaving.flatMap(Self.parseFraction) { settings.minimumReplanSaving = v }
+        if let v = forecastDecay.flatMap(Self.parseDecayHours) { settings.forecastDecayHours = v }
         let slotSeconds = Double(slotMinutes * 60)
         // The grid (from the first point's slot to the end of the last point's), the whole-week shift,
         // the jobs inside the trace: shared with scripts/planning-forecast (ScenarioSimulation.load).
@@ -152,6 +158,12 @@ struct Simulate: ParsableCommand {
         return (0..<1).contains(v) ? v : nil
     }
 
+    /// `--forecast-decay`: a duration from 1 h to 14 d, in hours; nil otherwise.
+    static func parseDecayHours(_ text: String) -> Double? {
+        guard let s = DurationSyntax.parseSeconds(text), s >= 3600, s <= 14 * 86400 else { return nil }
+        return s / 3600
+    }
+
     static func parseOutage(_ text: String) -> (Date, Date)? {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let a = ISO8601.parse(parts[0]), let d = DurationSyntax.parseSeconds(parts[1]) else { return nil }
@@ -202,7 +214,7 @@ enum ForecastChoice {
         case .oracle: return sim.oracleForecast
         case let .noisy(f): return sim.noisyForecast(fraction: f, seed: seed)
         case let .forecaster(n):
-            return sim.modelForecast(ForecasterCatalog.make(n), maxHorizonSlots: maxHorizonSlots)
+            return sim.modelForecast(ForecasterCatalog.make(n, decayHours: sim.settings.forecastDecayHours), maxHorizonSlots: maxHorizonSlots)
         }
     }
 }
@@ -210,12 +222,13 @@ enum ForecastChoice {
 /// The forecasters `--forecast` can name (from VerdantCore's `IntensityForecaster` implementations).
 enum ForecasterCatalog {
     static let names = ["naive", "persistence", "model", "ridge"]
-    static func make(_ name: String) -> any IntensityForecaster {
+    /// - Parameter decayHours: `model` only: the e-folding horizon of the ridge's weight (hours).
+    static func make(_ name: String, decayHours: Double = 24) -> any IntensityForecaster {
         switch name {
         case "persistence": return PersistenceForecaster()
         // `model`: the ridge, shrunk toward the weekly climatology with the horizon (what the planner
         // wants, docs/scheduling.md); `ridge`: the ridge's own points (docs/models.md).
-        case "model": return ClimatologyShrinkForecaster(base: RidgeIntensityForecaster())
+        case "model": return ClimatologyShrinkForecaster(base: RidgeIntensityForecaster(), decayHours: decayHours)
         case "ridge": return RidgeIntensityForecaster()
         default: return SeasonalNaiveForecaster(periodHours: 24)
         }

@@ -53,6 +53,10 @@ public struct IntensitySlot: Hashable, Sendable, Codable {
     public var source: String
     /// For a forecast: when the forecast was issued (UTC); `nil` for an actual (measured) value.
     public var issuedAt: Date?
+    /// For a forecast with a prediction interval: its upper bound in gCO2eq/kWh (the daemon's own
+    /// planning forecast: the model's 90 % residual quantile, docs/models.md); `nil` otherwise. The
+    /// planner's hedge (`PlannerSettings.hedge`) prices slots with it; it is not stored.
+    public var upperGramsPerKWh: Double?
 
     /// - Parameters: see the properties. `durationSeconds` must be positive (not checked here;
     ///   parsers reject non-positive lengths with the line or field).

@@ -176,12 +176,20 @@ public struct PlannerSettings: Hashable, Sendable {
     /// λ used for a job's first plan (at its submission) when it differs from `hedge`; nil: `hedge`.
     /// Read by `ScenarioSimulation.runReplanning` only (an experiment: optimism while re-planning only).
     public var submissionHedge: Double?
+    /// e-folding horizon (hours) of the learned model's weight in the planning forecast
+    /// (`ClimatologyShrinkForecaster.decayHours`: weight exp(−h / this) on the model, the rest on the
+    /// weekly climatology). Default 24 h, chosen for planning once at submission; the `max-savings`
+    /// policy uses 36 h with re-planning (docs/scheduling.md, "75 % reached"). Both chosen on the
+    /// Germany 2020 replay, not from a paper.
+    public var forecastDecayHours: Double
 
-    public init(marginSigmas: Double = 2, minimumReplanSaving: Double = 0.02, hedge: Double = 0, submissionHedge: Double? = nil) {
+    public init(marginSigmas: Double = 2, minimumReplanSaving: Double = 0.02, hedge: Double = 0, submissionHedge: Double? = nil,
+                forecastDecayHours: Double = 24) {
         self.marginSigmas = marginSigmas
         self.minimumReplanSaving = minimumReplanSaving
         self.hedge = hedge
         self.submissionHedge = submissionHedge
+        self.forecastDecayHours = forecastDecayHours
     }
 }
 

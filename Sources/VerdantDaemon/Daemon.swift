@@ -215,6 +215,7 @@ public enum Daemon {
         }
         let clock = DaemonClock(replay: replay)
         let forecasts = IntensityForecastManager(database: db, clock: clock, zone: zone, retrainSeconds: c.forecastRetrainSeconds, logger: logger)
+        forecasts.planningDecayHours.withLock { $0 = policy.policy.planner.forecastDecayHours }
         // The chain's third link: the learned model's planning forecast (docs/scheduling.md, "In the daemon").
         await chain?.useForecastManager(forecasts)
         let runtime = JobRuntime(parts: .init(

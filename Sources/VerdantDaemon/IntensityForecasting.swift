@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import VerdantAPI
 import VerdantCore
 import VerdantStore
@@ -31,6 +32,10 @@ public actor IntensityForecastManager {
         self.configuration = configuration
         self.logger = logger
     }
+
+    /// The planning forecast's e-folding horizon (hours, `PlannerSettings.forecastDecayHours`): set
+    /// from the policy at start and on every reload (SIGHUP), read by `planningForecaster`.
+    nonisolated let planningDecayHours = Mutex<Double>(24)
 
     /// Marks a zone for retraining after a bulk import.
     public func imported(zone: String) { dirty.insert(zone) }

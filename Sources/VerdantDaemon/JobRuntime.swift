@@ -947,6 +947,7 @@ public actor JobRuntime: VerdantAPIHandler {
     public func replacePolicy(_ policy: SchedulingPolicy, defaultDeadlines: [JobKind: Double]) {
         parts.policy = policy
         parts.defaultDeadlines = defaultDeadlines
+        parts.forecasts?.planningDecayHours.withLock { $0 = policy.planner.forecastDecayHours }
         scheduling.replanNeeded = true   // the queue is kept and re-planned under the new policy
     }
 

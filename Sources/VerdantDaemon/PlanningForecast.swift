@@ -31,14 +31,15 @@ extension IntensityForecastManager {
     /// The forecaster the planner uses for a zone: the model in force (stored `in_use`, same slot as
     /// the actuals) or seasonal naive 24 h, shrunk toward the weekly climatology with the horizon
     /// (`ClimatologyShrinkForecaster`: weight exp(−h / 24 h) on the base, the rest on the mean of the
-    /// same time of week over the last 8 weeks): the forecast `verdant simulate --forecast model`
-    /// plans with (docs/scheduling.md, "In the daemon").
+    /// same time of week over the last 8 weeks; the policy's `forecast-decay` replaces the 24 h): the
+    /// forecast `verdant simulate --forecast model` plans with (docs/scheduling.md, "In the daemon").
     func planningForecaster(zone: String, slotSeconds: Int) -> any IntensityForecaster {
         let entry = current[zone]
+        let decay = planningDecayHours.withLock { $0 }
         if let m = entry?.model, entry?.record?.inUse ?? m.beatsSeasonalNaive, m.slotSeconds == slotSeconds {
-            return ClimatologyShrinkForecaster(base: StoredModelForecaster(model: m))
+            return ClimatologyShrinkForecaster(base: StoredModelForecaster(model: m), decayHours: decay)
         }
-        return ClimatologyShrinkForecaster(base: SeasonalNaiveForecaster(periodHours: 24))
+        return ClimatologyShrinkForecaster(base: SeasonalNaiveForecaster(periodHours: 24), decayHours: decay)
     }
 
     /// The chain's forecaster link: the zone's stored actuals of the last day, then the planning
@@ -69,8 +70,10 @@ extension IntensityForecastManager {
                                      kind: .average, source: "forecaster"))
         }
         for (k, p) in points.enumerated() {
-            out.append(IntensitySlot(zone: zone, start: origin.addingTimeInterval(Double(k) * slot), durationSeconds: slot,
-                                     value: IntensityGramsPerKWh(p.intensityGramsPerKWh), kind: .average, source: "forecaster", issuedAt: now))
+            var s = IntensitySlot(zone: zone, start: origin.addingTimeInterval(Double(k) * slot), durationSeconds: slot,
+                                  value: IntensityGramsPerKWh(p.intensityGramsPerKWh), kind: .average, source: "forecaster", issuedAt: now)
+            s.upperGramsPerKWh = p.upperGramsPerKWh   // the interval's upper bound: the planner's hedge reads it
+            out.append(s)
         }
         return out
     }

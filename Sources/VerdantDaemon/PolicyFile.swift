@@ -56,13 +56,20 @@ public enum PolicyFile {
         var settings = PlannerSettings()
         if let (n, _) = top.node("planner") {
             let f = try YAMLFields(node: n, file: file)
-            try f.rejectUnknown(["margin-sigmas", "min-replan-saving", "hedge"], what: "'planner'")
+            try f.rejectUnknown(["margin-sigmas", "min-replan-saving", "hedge", "forecast-decay"], what: "'planner'")
             if let v = try f.double("margin-sigmas") {
                 guard v >= 0 && v <= 10 else { throw ConfigurationError(file: file, line: f.line("margin-sigmas"), message: "planner.margin-sigmas must be between 0 and 10, got \(v)") }
                 settings.marginSigmas = v
             }
             if let v = try fraction(f, "min-replan-saving", file: file) { settings.minimumReplanSaving = v }
-            if let v = try fraction(f, "hedge", file: file) { settings.hedge = v }
+            if let v = try hedge(f, file: file) { settings.hedge = v }
+            if let s = try f.string("forecast-decay") {
+                guard let seconds = DurationSyntax.parseSeconds(s), seconds >= 3600, seconds <= 14 * 86400 else {
+                    throw ConfigurationError(file: file, line: f.line("forecast-decay"),
+                                             message: "planner.forecast-decay must be a duration from 1h to 14d (e.g. 36h), got '\(s)'")
+                }
+                settings.forecastDecayHours = seconds / 3600
+            }
         }
         var reservation = JobDemand(cores: 0)
         if let (n, _) = top.node("reservations") {
@@ -121,6 +128,22 @@ public enum PolicyFile {
         if percent { v /= 100 }
         guard v >= 0 && v <= 1 else {
             throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between 0 and 1 (0% and 100%), got \(v)")
+        }
+        return v
+    }
+
+    /// `planner.hedge`: λ in [−1, 1] (`PlannerSettings.hedge`; negative is optimistic), a number or a
+    /// percentage. - Throws: `ConfigurationError` naming the line for a malformed or out-of-range value.
+    static func hedge(_ f: YAMLFields, file: String) throws -> Double? {
+        guard var s = try f.string("hedge") else { return nil }
+        let percent = s.hasSuffix("%")
+        if percent { s.removeLast() }
+        guard var v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            throw ConfigurationError(file: file, line: f.line("hedge"), message: "planner.hedge must be a number from -1 to 1 such as 0.5 or -0.1, got '\(try f.string("hedge") ?? "")'")
+        }
+        if percent { v /= 100 }
+        guard v >= -1 && v <= 1 else {
+            throw ConfigurationError(file: file, line: f.line("hedge"), message: "planner.hedge must be between -1 and 1 (negative: optimistic), got \(v)")
         }
         return v
     }

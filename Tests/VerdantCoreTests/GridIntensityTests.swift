@@ -84,4 +84,32 @@ import Testing
         #expect(b.delaySeconds(afterFailures: 7, jitter: 1) == 1800)
         #expect(b.delaySeconds(afterFailures: 50, jitter: 0.5) == 1350)
     }
+
+    /// The planning grid carries the forecast's interval: per grid slot the time-weighted mean of the
+    /// covering slots' upper bounds (a slot without one counts at its value), so the hedge can price it.
+    @Test func planningGridAveragesTheForecastsUpperBound() {
+        func slot(_ i: Int, _ v: Double?, upper: Double?) -> IntensitySlot {
+            var s = IntensitySlot(zone: "DE", start: t0.addingTimeInterval(Double(i) * 1800), durationSeconds: 1800,
+                                  value: v.map { IntensityGramsPerKWh($0) }, kind: .average, source: "forecaster", issuedAt: t0)
+            s.upperGramsPerKWh = upper
+            return s
+        }
+        // Half-hours: 100 (upper 120), 200 (upper 260), 100 (no upper: an actual), 200 (upper 260), none.
+        let series = IntensitySlotSeries(slots: [slot(0, 100, upper: 120), slot(1, 200, upper: 260), slot(2, 100, upper: nil),
+                                                 slot(3, 200, upper: 260), slot(4, nil, upper: 300)],
+                                         fallback: IntensityGramsPerKWh(400))
+        let g = ForecastGrid.covering(series, from: t0, to: t0.addingTimeInterval(3 * 3600), slotSeconds: 3600)
+        #expect(g.intensityGramsPerKWh.count == 3)
+        #expect(g.intensityGramsPerKWh[0] == 150 && g.intensityGramsPerKWh[1] == 150 && g.intensityGramsPerKWh[2] == nil)
+        // (120 + 260) / 2 = 190; (100 + 260) / 2 = 180; no value, no bound.
+        #expect(g.upperGramsPerKWh?[0] == 190)
+        #expect(g.upperGramsPerKWh?[1] == 180)
+        #expect(g.upperGramsPerKWh?[2] == nil)
+        // Without any bound (a trace, a provider's forecast) the grid has no interval: the hedge is off.
+        let plain = IntensitySlotSeries(slots: [slot(0, 100, upper: nil), slot(1, 200, upper: nil)], fallback: IntensityGramsPerKWh(400))
+        #expect(ForecastGrid.covering(plain, from: t0, to: t0.addingTimeInterval(3600), slotSeconds: 3600).upperGramsPerKWh == nil)
+        // A 15-minute grid inside one half-hour takes that half-hour's bound.
+        let fine = ForecastGrid.covering(series, from: t0, to: t0.addingTimeInterval(3600), slotSeconds: 900)
+        #expect(fine.upperGramsPerKWh == [120, 120, 260, 260])
+    }
 }

@@ -104,6 +104,11 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(maxSavings.defaults(for: .training).interruptible)
         #expect(maxSavings.defaults(for: .inference).maxDelaySeconds == 1800)
         #expect(maxSavings.reservation.cores == 1)
+        // The settings of the Germany 2020 replay that reach 75 % (docs/scheduling.md, "Towards 75 %").
+        #expect(maxSavings.planner.minimumReplanSaving == 0.01)
+        #expect(maxSavings.planner.hedge == -0.1)
+        #expect(maxSavings.planner.forecastDecayHours == 36)
+        #expect(policies[0].planner.forecastDecayHours == 24 && policies[0].planner.hedge == 0)
         #expect(immediate.defaults(for: .inference).maxDelaySeconds == 0)
         // Selection: the most specific policy that selects the job.
         func pick(_ kind: JobKind, _ name: String) -> String? {
@@ -132,5 +137,14 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(e4?.line == 3 && e4?.message.contains("gpus") == true)
         let e5 = error("name: p\nplaner:\n  hedge: 0\n")
         #expect(e5?.line == 2 && e5?.message.contains("planer") == true)
+        let e6 = error("name: p\nplanner:\n  min-replan-saving: 1%\n  hedge: -1.5\n")
+        #expect(e6?.line == 4 && e6?.message.contains("between -1 and 1") == true)
+        let e7 = error("name: p\nplanner:\n  forecast-decay: 30m\n")
+        #expect(e7?.line == 3 && e7?.message.contains("forecast-decay") == true)
+        let e8 = error("name: p\nplanner:\n  forecast-decay: soon\n")
+        #expect(e8?.line == 3 && e8?.message.contains("'soon'") == true)
+        // Accepted: optimistic hedge as a number or a percentage, a decay in any duration syntax.
+        let ok = try? PolicyFile.parse("name: p\nplanner:\n  hedge: -10%\n  forecast-decay: 2d\n", file: "p.yaml").policy.planner
+        #expect(ok?.hedge == -0.1 && ok?.forecastDecayHours == 48)
     }
 }

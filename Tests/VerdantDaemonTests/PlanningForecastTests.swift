@@ -76,6 +76,17 @@ import VerdantExecutor
         for k in 0..<48 {
             #expect(abs((ahead[k].value?.gramsPerKWh ?? -1) - reference[k].intensityGramsPerKWh) < 1e-6, "step \(k)")
         }
+        // Each forecast slot carries the forecast's interval (its upper bound), which the planner's hedge
+        // prices; the actuals of the day before carry none.
+        for k in 0..<48 {
+            #expect(abs((ahead[k].upperGramsPerKWh ?? -1) - reference[k].upperGramsPerKWh) < 1e-6, "upper, step \(k)")
+        }
+        #expect(slots.filter { $0.start < end16 }.allSatisfy { $0.upperGramsPerKWh == nil })
+        let grid = ForecastGrid.covering(IntensitySlotSeries(slots: slots, fallback: IntensityGramsPerKWh(400)),
+                                         from: end16, to: end16.addingTimeInterval(4 * 3600), slotSeconds: 1800)
+        // Half-hour grid slots inside hourly forecast slots: each takes its hour's upper bound.
+        #expect(abs((grid.upperGramsPerKWh?[3] ?? -1) - reference[1].upperGramsPerKWh) < 1e-6)
+
         // The day before the origin is the stored actuals.
         #expect(slots.first?.start == end16.addingTimeInterval(-86400))
         #expect(slots.first?.value?.gramsPerKWh == history[history.count - 24])
@@ -114,5 +125,18 @@ import VerdantExecutor
         let later = try #require(await runtime.selection?.slots.slots.first { $0.issuedAt != nil })
         #expect(later.start == end16.addingTimeInterval(3600))
         #expect(abs((later.issuedAt ?? .distantPast).timeIntervalSince(end16.addingTimeInterval(3601))) < 1)
+
+        // A policy's `forecast-decay` (reloaded as on SIGHUP) becomes the planning forecast's e-folding horizon.
+        #expect(await manager.planningForecasterDecayHours(zone: zone) == 24)
+        let slow = try PolicyFile.parse("name: t\nplanner:\n  forecast-decay: 36h\n  hedge: -0.1\n", file: "t.yaml")
+        await runtime.replacePolicy(slow.policy, defaultDeadlines: slow.deadlines)
+        #expect(await manager.planningForecasterDecayHours(zone: zone) == 36)
+    }
+}
+
+extension IntensityForecastManager {
+    /// The e-folding horizon (h) of the planning forecaster in use for `zone` (hourly slots).
+    func planningForecasterDecayHours(zone: String) -> Double? {
+        (planningForecaster(zone: zone, slotSeconds: 3600) as? ClimatologyShrinkForecaster)?.decayHours
     }
 }
