@@ -62,7 +62,7 @@ public enum PolicyFile {
                 settings.marginSigmas = v
             }
             if let v = try fraction(f, "min-replan-saving", file: file) { settings.minimumReplanSaving = v }
-            if let v = try hedge(f, file: file) { settings.hedge = v }
+            if let v = try fraction(f, "hedge", file: file, range: -1...1) { settings.hedge = v }   // λ < 0: optimistic
             if let s = try f.string("forecast-decay") {
                 guard let seconds = DurationSyntax.parseSeconds(s), seconds >= 3600, seconds <= 14 * 86400 else {
                     throw ConfigurationError(file: file, line: f.line("forecast-decay"),
@@ -108,6 +108,9 @@ public enum PolicyFile {
         return try parse(text, file: path)
     }
 
+    /// A bound as written in messages: 0, 1, -1, 100 (`%g`).
+    private static func g(_ x: Double) -> String { String(format: "%g", x) }
+
     static func bool(_ f: YAMLFields, _ key: String, file: String) throws -> Bool? {
         guard let s = try f.string(key) else { return nil }
         switch s.lowercased() {
@@ -117,8 +120,9 @@ public enum PolicyFile {
         }
     }
 
-    /// A fraction written as 0.05 or 5%, in [0, 1].
-    static func fraction(_ f: YAMLFields, _ key: String, file: String) throws -> Double? {
+    /// A fraction written as 0.05 or 5%, in `range` ([0, 1] unless given; `planner.hedge`: [−1, 1]).
+    /// - Throws: `ConfigurationError` naming the line for a malformed or out-of-range value.
+    static func fraction(_ f: YAMLFields, _ key: String, file: String, range: ClosedRange<Double> = 0...1) throws -> Double? {
         guard var s = try f.string(key) else { return nil }
         let percent = s.hasSuffix("%")
         if percent { s.removeLast() }
@@ -126,24 +130,8 @@ public enum PolicyFile {
             throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be a fraction such as 0.05 or 5%, got '\(try f.string(key) ?? "")'")
         }
         if percent { v /= 100 }
-        guard v >= 0 && v <= 1 else {
-            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between 0 and 1 (0% and 100%), got \(v)")
-        }
-        return v
-    }
-
-    /// `planner.hedge`: λ in [−1, 1] (`PlannerSettings.hedge`; negative is optimistic), a number or a
-    /// percentage. - Throws: `ConfigurationError` naming the line for a malformed or out-of-range value.
-    static func hedge(_ f: YAMLFields, file: String) throws -> Double? {
-        guard var s = try f.string("hedge") else { return nil }
-        let percent = s.hasSuffix("%")
-        if percent { s.removeLast() }
-        guard var v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-            throw ConfigurationError(file: file, line: f.line("hedge"), message: "planner.hedge must be a number from -1 to 1 such as 0.5 or -0.1, got '\(try f.string("hedge") ?? "")'")
-        }
-        if percent { v /= 100 }
-        guard v >= -1 && v <= 1 else {
-            throw ConfigurationError(file: file, line: f.line("hedge"), message: "planner.hedge must be between -1 and 1 (negative: optimistic), got \(v)")
+        guard range.contains(v) else {
+            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between \(g(range.lowerBound)) and \(g(range.upperBound)) (\(g(range.lowerBound * 100))% and \(g(range.upperBound * 100))%), got \(v)")
         }
         return v
     }
