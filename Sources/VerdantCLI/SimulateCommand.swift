@@ -29,7 +29,7 @@ struct Simulate: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Provider outage: START/DURATION (e.g. 2020-07-01T00:00:00Z/24h). Decisions in it get no forecast.")
     var outage: String?
-    @Option(help: "Hedging weight λ in [−1, 1]: price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
+    @Option(parsing: .unconditional, help: "Hedging weight λ in [−1, 1] (a negative value may follow the flag: --hedge -0.1): price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
     var hedge: Double?
     @Option(name: .customLong("forecast-decay"), help: "With --forecast model: the e-folding horizon of the ridge's weight in the planning forecast, a duration from 1h to 14d (e.g. 36h); the rest goes to the 8-week weekly climatology (default: the policy's forecast-decay, else 24h).")
     var forecastDecay: String?
@@ -91,6 +91,9 @@ struct Simulate: ParsableCommand {
         if let hedge { settings.hedge = hedge }
         if let v = minReplanSaving.flatMap(Self.parseFraction) { settings.minimumReplanSaving = v }
         if let v = forecastDecay.flatMap(Self.parseDecayHours) { settings.forecastDecayHours = v }
+        if forecastDecay != nil, forecast != "model" {
+            stderr.write(Data("verdant: --forecast-decay applies to --forecast model only; ignored with --forecast \(forecast)\n".utf8))
+        }
         let slotSeconds = Double(slotMinutes * 60)
         // The grid (from the first point's slot to the end of the last point's), the whole-week shift,
         // the jobs inside the trace: shared with scripts/planning-forecast (ScenarioSimulation.load).
@@ -137,7 +140,7 @@ struct Simulate: ParsableCommand {
         }
         print("""
             jobs:              \(result.jobs)\(leftOut > 0 ? " (\(leftOut) outside the trace left out)" : "")
-            forecast:          \(choice.label)\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")\(replan ? ", re-planned at every slot boundary (\(replanScope), min-replan-saving \(String(format: "%g", settings.minimumReplanSaving * 100)) %)" : "")
+            forecast:          \(choice.label)\(forecast == "model" ? String(format: " (e-folding %g h)", settings.forecastDecayHours) : "")\(settings.hedge != 0 ? String(format: ", hedge %g", settings.hedge) : "")\(interruptibleDefault ? ", interruptible" : "")\(policy.map { ", policy \($0)" } ?? "")\(replan ? ", re-planned at every slot boundary (\(replanScope), min-replan-saving \(String(format: "%g", settings.minimumReplanSaving * 100)) %)" : "")
             run-now carbon:    \(String(format: "%.1f", result.runNowCarbonGrams / 1000)) kg
             planned carbon:    \(String(format: "%.1f", result.plannedCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.savingsPct)) %)
             oracle carbon:     \(String(format: "%.1f", result.oracleCarbonGrams / 1000)) kg  (saving \(String(format: "%.2f", result.oracleSavingsPct)) %)

@@ -63,11 +63,12 @@ struct ReloadService: Service {
             for await _ in signals {
                 let usec = monotonicNanos() / 1000
                 notifier.reloading(monotonicMicroseconds: usec)
-                logger.notice("reloading the configuration and policy", metadata: ["notify": "RELOADING=1 MONOTONIC_USEC=\(usec)"])
+                logger.notice("reloading the policy file", metadata: ["notify": "RELOADING=1 MONOTONIC_USEC=\(usec)"])
                 do {
                     let (policy, deadlines) = try reload()
                     await runtime.replacePolicy(policy, defaultDeadlines: deadlines)
-                    logger.notice("policy reloaded", metadata: ["policy": "\(policy.name)"])
+                    logger.notice("policy reloaded", metadata: ["policy": "\(policy.name)", "min_replan_saving": "\(policy.planner.minimumReplanSaving)",
+                                                             "hedge": "\(policy.planner.hedge)", "forecast_decay_h": "\(policy.planner.forecastDecayHours)"])
                 } catch {
                     logger.error("reload failed; keeping the previous policy", metadata: ["error": "\(error)"])
                 }
