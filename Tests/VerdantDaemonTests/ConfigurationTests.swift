@@ -104,7 +104,7 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(maxSavings.defaults(for: .training).interruptible)
         #expect(maxSavings.defaults(for: .inference).maxDelaySeconds == 1800)
         #expect(maxSavings.reservation.cores == 1)
-        // The settings of the Germany 2020 replay that reach 75 % (docs/scheduling.md, "Towards 75 %").
+        // The settings of the Germany 2020 replay that reach 75 % (docs/scheduling.md, "75 % reached").
         #expect(maxSavings.planner.minimumReplanSaving == 0.01)
         #expect(maxSavings.planner.hedge == -0.1)
         #expect(maxSavings.planner.forecastDecayHours == 36)
