@@ -38,8 +38,11 @@ import Glibc
         let before = try daemonSamples()
         var imports: [(zone: String, offset: Int)] = []
         var outputs: [CommandResult] = []
-        // At most 40 imports (40,000 rows); the daemon inserts 30 to 100 rows a second.
-        while imports.count < 40 {
+        // Until the daemon has made 1,000 inserts (it makes 30 to 100 a second), at most 200 imports
+        // (200,000 rows) or 180 s: an import takes 0.25 s on a fast disk and several on a slow one, so a
+        // fixed count of imports would not always overlap 1,000 of the daemon's inserts.
+        let started = Date()
+        while imports.count < 200 && Date().timeIntervalSince(started) < 180 {
             let zone = "Z\(imports.count)", offset = imports.count * 10_000
             let file = dir.appendingPathComponent("two-writers-\(zone).csv")
             try Self.csv(zone: zone, offset: offset).write(to: file, atomically: true, encoding: .utf8)
