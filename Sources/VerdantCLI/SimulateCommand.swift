@@ -51,7 +51,7 @@ struct Simulate: ParsableCommand {
         if let minReplanSaving, Self.parseFraction(minReplanSaving) == nil {
             throw ValidationError("--min-replan-saving must be a fraction in [0, 1) or a percentage, got '\(minReplanSaving)': use e.g. --min-replan-saving 1%")
         }
-        if let forecastDecay, Self.parseDecayHours(forecastDecay) == nil {
+        if let forecastDecay, PlannerSettings.forecastDecayHours(parsing: forecastDecay) == nil {
             throw ValidationError("--forecast-decay must be a duration from 1h to 14d, got '\(forecastDecay)': use e.g. --forecast-decay 36h")
         }
         if let hedge, !(-1...1).contains(hedge) { throw ValidationError("--hedge must be between -1 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound, -1 the point minus the interval's upper half-width") }
@@ -90,7 +90,7 @@ struct Simulate: ParsableCommand {
         }
         if let hedge { settings.hedge = hedge }
         if let v = minReplanSaving.flatMap(Self.parseFraction) { settings.minimumReplanSaving = v }
-        if let v = forecastDecay.flatMap(Self.parseDecayHours) { settings.forecastDecayHours = v }
+        if let v = forecastDecay.flatMap(PlannerSettings.forecastDecayHours(parsing:)) { settings.forecastDecayHours = v }
         if forecastDecay != nil, forecast != "model" {
             stderr.write(Data("verdant: --forecast-decay applies to --forecast model only; ignored with --forecast \(forecast)\n".utf8))
         }
@@ -159,12 +159,6 @@ struct Simulate: ParsableCommand {
         guard let x = Double(t), x.isFinite else { return nil }
         let v = percent ? x / 100 : x
         return (0..<1).contains(v) ? v : nil
-    }
-
-    /// `--forecast-decay`: a duration from 1 h to 14 d, in hours; nil otherwise.
-    static func parseDecayHours(_ text: String) -> Double? {
-        guard let s = DurationSyntax.parseSeconds(text), s >= 3600, s <= 14 * 86400 else { return nil }
-        return s / 3600
     }
 
     static func parseOutage(_ text: String) -> (Date, Date)? {

@@ -183,6 +183,14 @@ public struct PlannerSettings: Hashable, Sendable {
     /// Germany 2020 replay, not from a paper.
     public var forecastDecayHours: Double
 
+    /// `forecastDecayHours` from its written form (policy `planner.forecast-decay`, `verdant simulate
+    /// --forecast-decay`): a duration in `DurationSyntax` (`36h`, `2d`, `PT36H`) from 1 h to 14 d (the
+    /// daemon's planning grid reaches 14 days), in hours; nil for anything else.
+    public static func forecastDecayHours(parsing text: String) -> Double? {
+        guard let s = DurationSyntax.parseSeconds(text), s >= 3600, s <= 14 * 86400 else { return nil }
+        return s / 3600
+    }
+
     public init(marginSigmas: Double = 2, minimumReplanSaving: Double = 0.02, hedge: Double = 0, submissionHedge: Double? = nil,
                 forecastDecayHours: Double = 24) {
         self.marginSigmas = marginSigmas

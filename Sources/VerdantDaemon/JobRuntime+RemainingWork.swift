@@ -101,6 +101,13 @@ extension JobRuntime {
     /// included.
     func restoreRunIntervals(_ job: Job, handle: JobExecutorHandle, now: Date) {
         guard let id = job.id, isInterruptible(job) else { return }
+        func thaw() {   // it may have been frozen when the daemon died
+            do {
+                try parts.executor.resume(handle)
+            } catch {
+                log.warning("cannot thaw a re-adopted job (it may not have been frozen)", metadata: ["job.id": "\(id)", "error": "\(error)"])
+            }
+        }
         let stored: [DateInterval]?
         do {
             stored = try parts.database.runIntervals(jobID: id)
@@ -108,15 +115,11 @@ extension JobRuntime {
             // Thawed and left to run (no intervals to follow: running never risks the deadline).
             log.error("cannot read a re-adopted job's stored run intervals; it is thawed and runs on",
                       metadata: ["job.id": "\(id)", "error": "\(error)"])
-            try? parts.executor.resume(handle)
+            thaw()
             return
         }
         guard let runs = stored, !runs.isEmpty else { return }
-        do {
-            try parts.executor.resume(handle)
-        } catch {
-            log.warning("cannot thaw a re-adopted job (it may not have been frozen)", metadata: ["job.id": "\(id)", "error": "\(error)"])
-        }
+        thaw()
         let slack = 1 + 0.1 * (parts.clock.replay?.speed ?? 1)
         scheduling.controls[id] = RunIntervalControl(restoring: runs, expectedDurationSeconds: job.expectedDurationSeconds,
                                                      startedAt: job.startedAt ?? now, now: now, slackSeconds: slack)

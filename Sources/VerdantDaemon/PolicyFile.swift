@@ -64,11 +64,11 @@ public enum PolicyFile {
             if let v = try fraction(f, "min-replan-saving", file: file) { settings.minimumReplanSaving = v }
             if let v = try fraction(f, "hedge", file: file, range: -1...1) { settings.hedge = v }   // λ < 0: optimistic
             if let s = try f.string("forecast-decay") {
-                guard let seconds = DurationSyntax.parseSeconds(s), seconds >= 3600, seconds <= 14 * 86400 else {
+                guard let hours = PlannerSettings.forecastDecayHours(parsing: s) else {
                     throw ConfigurationError(file: file, line: f.line("forecast-decay"),
                                              message: "planner.forecast-decay must be a duration from 1h to 14d (e.g. 36h), got '\(s)'")
                 }
-                settings.forecastDecayHours = seconds / 3600
+                settings.forecastDecayHours = hours
             }
         }
         var reservation = JobDemand(cores: 0)

@@ -4,16 +4,21 @@ import Testing
 /// `verdant simulate --replan --min-replan-saving X%` (docs/cli.md): the churn threshold is taken and
 /// shown, and a value outside [0, 1) is refused with the fix.
 @Suite struct SimulateReplanThresholdTests {
-    @Test func theThresholdIsTakenAndABadOneRefused() throws {
-        let dir = temporaryDirectory("simulate-min-replan-saving")
+    /// A trace of 30-min slots from 2020-06-01 00:00: 100 g/kWh except 01:00–01:30 at 50; one 30-min job
+    /// of 1 kW submitted at 00:00 with deadline 02:00. Returns the two files, in a new temporary folder.
+    static func oneJobScenario(_ name: String) throws -> (trace: URL, jobs: URL) {
+        let dir = temporaryDirectory(name)
         let trace = dir.appendingPathComponent("trace.csv"), jobs = dir.appendingPathComponent("jobs.csv")
-        // 30-min slots from 00:00: 100 g/kWh except 01:00–01:30 at 50.
         let values = [100, 100, 50, 100, 100, 100, 100, 100]
         try ("time,DE\n" + values.enumerated().map { i, v in String(format: "2020-06-01 %02d:%02d:00,%d", i / 2, 30 * (i % 2), v) }.joined(separator: "\n") + "\n")
             .write(to: trace, atomically: true, encoding: .utf8)
-        // One 30-min job of 1 kW submitted at 00:00, deadline 02:00.
         try "job_id,submit_utc,duration_minutes,deadline_utc,power_watts\nj1,2020-06-01T00:00:00Z,30,2020-06-01T02:00:00Z,1000\n"
             .write(to: jobs, atomically: true, encoding: .utf8)
+        return (trace, jobs)
+    }
+
+    @Test func theThresholdIsTakenAndABadOneRefused() throws {
+        let (trace, jobs) = try Self.oneJobScenario("simulate-min-replan-saving")
         let json = try runTool("verdant", ["simulate", "--trace", trace.path, "--jobs", jobs.path, "--replan", "--min-replan-saving", "1%", "--json"])
         #expect(json.status == 0, "\(json.stderr)")
         let r = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -33,13 +38,7 @@ import Testing
     /// `--hedge -0.1` (a negative value after the flag) and `--forecast-decay` (docs/cli.md): taken and
     /// shown, or refused with the fix; the decay is ignored with a warning for a forecast it does not shape.
     @Test func aNegativeHedgeAndTheForecastDecayAreTakenOrRefused() throws {
-        let dir = temporaryDirectory("simulate-hedge-decay")
-        let trace = dir.appendingPathComponent("trace.csv"), jobs = dir.appendingPathComponent("jobs.csv")
-        let values = [100, 100, 50, 100, 100, 100, 100, 100]
-        try ("time,DE\n" + values.enumerated().map { i, v in String(format: "2020-06-01 %02d:%02d:00,%d", i / 2, 30 * (i % 2), v) }.joined(separator: "\n") + "\n")
-            .write(to: trace, atomically: true, encoding: .utf8)
-        try "job_id,submit_utc,duration_minutes,deadline_utc,power_watts\nj1,2020-06-01T00:00:00Z,30,2020-06-01T02:00:00Z,1000\n"
-            .write(to: jobs, atomically: true, encoding: .utf8)
+        let (trace, jobs) = try Self.oneJobScenario("simulate-hedge-decay")
         let base = ["simulate", "--trace", trace.path, "--jobs", jobs.path]
         // The oracle has no interval, so the hedge changes nothing: still 25 g (01:00 at 50 g/kWh × 0.5 kWh).
         let hedged = try runTool("verdant", base + ["--hedge", "-0.1", "--forecast-decay", "36h"])
