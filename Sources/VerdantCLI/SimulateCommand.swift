@@ -29,8 +29,8 @@ struct Simulate: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Provider outage: START/DURATION (e.g. 2020-07-01T00:00:00Z/24h). Decisions in it get no forecast.")
     var outage: String?
-    @Option(parsing: .unconditional, help: "Hedging weight λ in [−1, 1] (a negative value may follow the flag: --hedge -0.1): price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
-    var hedge: Double?
+    @Option(parsing: .unconditional, help: "Hedging weight λ in [−1, 1], a fraction or a percentage as in a policy's planner.hedge (a negative value may follow the flag: --hedge -0.1, --hedge -10%): price slots at max(0, point + λ·(upper − point)) of the forecast's interval; λ < 0 is optimistic (uncertain slots priced below their point, for --replan) (default: the policy's, else 0).")
+    var hedge: String?
     @Option(name: .customLong("forecast-decay"), help: "With --forecast model: the e-folding horizon of the ridge's weight in the planning forecast, a duration from 1h to 14d (e.g. 36h); the rest goes to the 8-week weekly climatology (default: the policy's forecast-decay, else 24h).")
     var forecastDecay: String?
     @Option(help: "Scheduling policy: a shipped name (default, strict-deadline, max-savings, inference-immediate) or a policy file. Its planner settings apply, and its training section's interruptible and max-delay to every job (the file's interruptible column and --interruptible win).")
@@ -54,7 +54,7 @@ struct Simulate: ParsableCommand {
         if let forecastDecay, PlannerSettings.forecastDecayHours(parsing: forecastDecay) == nil {
             throw ValidationError("--forecast-decay must be a duration from 1h to 14d, got '\(forecastDecay)': use e.g. --forecast-decay 36h")
         }
-        if let hedge, !(-1...1).contains(hedge) { throw ValidationError("--hedge must be between -1 and 1, got \(hedge): 0 prices the point forecast, 1 its upper bound, -1 the point minus the interval's upper half-width") }
+        if let hedge, Self.parseHedge(hedge) == nil { throw ValidationError("--hedge must be between -1 and 1 (-100% and 100%), got '\(hedge)': 0 prices the point forecast, 1 its upper bound, -1 the point minus the interval's upper half-width") }
     }
 
     func run() throws {
@@ -88,7 +88,7 @@ struct Simulate: ParsableCommand {
             maxDelay = training.maxDelaySeconds
             minSaving = (training.minimumSavingFraction, training.minimumSavingGrams)
         }
-        if let hedge { settings.hedge = hedge }
+        if let v = hedge.flatMap(Self.parseHedge) { settings.hedge = v }
         if let v = minReplanSaving.flatMap(Self.parseFraction) { settings.minimumReplanSaving = v }
         if let v = forecastDecay.flatMap(PlannerSettings.forecastDecayHours(parsing:)) { settings.forecastDecayHours = v }
         if forecastDecay != nil, forecast != "model" {
@@ -152,13 +152,13 @@ struct Simulate: ParsableCommand {
     }
 
     /// "1%" → 0.01, "0.01" → 0.01; nil unless in [0, 1).
+    /// `--hedge`: a fraction or a percentage in [−1, 1], as the policy's `planner.hedge`.
+    static func parseHedge(_ text: String) -> Double? {
+        FractionSyntax.parse(text).flatMap { (-1...1).contains($0) ? $0 : nil }
+    }
+
     static func parseFraction(_ text: String) -> Double? {
-        var t = text.trimmingCharacters(in: .whitespaces)
-        let percent = t.hasSuffix("%")
-        if percent { t.removeLast() }
-        guard let x = Double(t), x.isFinite else { return nil }
-        let v = percent ? x / 100 : x
-        return (0..<1).contains(v) ? v : nil
+        FractionSyntax.parse(text).flatMap { (0..<1).contains($0) ? $0 : nil }
     }
 
     static func parseOutage(_ text: String) -> (Date, Date)? {
@@ -183,13 +183,10 @@ enum ForecastChoice {
         let t = text.lowercased()
         if t == "oracle" { self = .oracle; return }
         if t.hasPrefix("noisy:") {
-            var v = String(t.dropFirst(6))
-            let percent = v.hasSuffix("%")
-            if percent { v.removeLast() }
-            guard let x = Double(v), x >= 0, x.isFinite else {
+            guard let x = FractionSyntax.parse(String(t.dropFirst(6))), x >= 0 else {
                 throw ValidationError("--forecast '\(text)': noisy needs a non-negative fraction, e.g. noisy:5%")
             }
-            self = .noisy(fraction: percent ? x / 100 : x)
+            self = .noisy(fraction: x)
             return
         }
         guard ForecasterCatalog.names.contains(t) else {

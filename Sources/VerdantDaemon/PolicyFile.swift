@@ -123,13 +123,10 @@ public enum PolicyFile {
     /// A fraction written as 0.05 or 5%, in `range` ([0, 1] unless given; `planner.hedge`: [−1, 1]).
     /// - Throws: `ConfigurationError` naming the line for a malformed or out-of-range value.
     static func fraction(_ f: YAMLFields, _ key: String, file: String, range: ClosedRange<Double> = 0...1) throws -> Double? {
-        guard var s = try f.string(key) else { return nil }
-        let percent = s.hasSuffix("%")
-        if percent { s.removeLast() }
-        guard var v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be a fraction such as 0.05 or 5%, got '\(try f.string(key) ?? "")'")
+        guard let s = try f.string(key) else { return nil }
+        guard let v = FractionSyntax.parse(s) else {
+            throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be a fraction such as 0.05 or 5%, got '\(s)'")
         }
-        if percent { v /= 100 }
         guard range.contains(v) else {
             throw ConfigurationError(file: file, line: f.line(key), message: "'\(key)' must be between \(g(range.lowerBound)) and \(g(range.upperBound)) (\(g(range.lowerBound * 100))% and \(g(range.upperBound * 100))%), got \(v)")
         }

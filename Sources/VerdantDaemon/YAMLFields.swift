@@ -34,10 +34,27 @@ struct YAMLFields {
             // engine, code and data that then stay resident in verdantd (docs/performance.md, "Memory").
             node = try Yams.compose(yaml: text, .basic)
         } catch {
-            throw ConfigurationError(file: file, line: nil, message: "not valid YAML: \(error)")
+            throw Self.configurationError(error, file: file)
         }
         guard let node else { self.init(file: file, pairs: []); return }
         try self.init(node: node, file: file)
+    }
+
+    /// A Yams error as a `ConfigurationError` with its line: a syntax error at the mark libyaml
+    /// reports; a key written twice in one mapping at the key's first line (Yams reports that one),
+    /// without the whole file that Yams' own description repeats.
+    static func configurationError(_ error: Error, file: String) -> ConfigurationError {
+        switch error as? YamlError {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let where_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return ConfigurationError(file: file, line: mark.line, message: "not valid YAML: \(problem)\(where_), column \(mark.column)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return ConfigurationError(file: file, line: context.mark.line,
+                                      message: "\(keys) \(duplicates.count == 1 ? "is" : "are") written more than once in the same section (first here); keep one")
+        default:
+            return ConfigurationError(file: file, line: nil, message: "not valid YAML: \(error)")
+        }
     }
 
     init(node: Node, file: String) throws {

@@ -50,6 +50,21 @@ import Testing
     }
 }
 
+@Suite struct FractionSyntaxTests {
+    /// The policy's fractions and `verdant simulate`'s --hedge/--min-replan-saving share this parser.
+    @Test func fractionsAndPercentagesParseToTheSameValue() {
+        #expect(FractionSyntax.parse("0.05") == 0.05)
+        #expect(FractionSyntax.parse("5%") == 0.05)
+        #expect(FractionSyntax.parse(" -10 % ") == -0.1)
+        #expect(FractionSyntax.parse("-0.1") == -0.1)
+        #expect(FractionSyntax.parse("150%") == 1.5)   // ranges are the caller's
+        #expect(FractionSyntax.parse("%") == nil)
+        #expect(FractionSyntax.parse("half") == nil)
+        #expect(FractionSyntax.parse("nan") == nil)
+        #expect(FractionSyntax.parse("inf%") == nil)
+    }
+}
+
 @Suite struct DurationTests {
     @Test func durationsParse() {
         #expect(DurationSyntax.parseSeconds("90s") == 90)

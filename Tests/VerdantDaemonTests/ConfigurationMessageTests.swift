@@ -24,6 +24,16 @@ import VerdantDaemon
                 == "/etc/verdant/verdantd.yaml:1: 'sample-interval' must be a duration such as 0.5s, 30m, 6h or PT6H; got 'often'")
     }
 
+    /// A key written twice, and a YAML syntax error, name their line (not the whole file, as Yams'
+    /// own description does).
+    @Test func aDuplicatedKeyAndASyntaxErrorNameTheirLine() {
+        #expect(message("log-level: info\nsample-interval: 1s\nstatic-intensity: 300\nsample-interval: 2s\n")
+                == "/etc/verdant/verdantd.yaml:2: 'sample-interval' is written more than once in the same section (first here); keep one")
+        // libyaml notices the unclosed flow sequence of line 2 on line 3, and says where it began.
+        #expect(message("log-level: info\nsample-interval: [1s\nstatic-intensity: 300\n")
+                == "/etc/verdant/verdantd.yaml:3: not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2), column 17")
+    }
+
     @Test func anUnreadableConfigurationFileNamesThePathAndTheOption() throws {
         let cmd = try DaemonCommand.parse(["--config", "/nonexistent/verdantd.yaml"])
         #expect(throws: ConfigurationError.self) { _ = try cmd.effectiveConfiguration() }

@@ -143,6 +143,8 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(e7?.line == 3 && e7?.message.contains("forecast-decay") == true)
         let e8 = error("name: p\nplanner:\n  forecast-decay: soon\n")
         #expect(e8?.line == 3 && e8?.message.contains("'soon'") == true)
+        let e9 = error("name: p\nplanner:\n  hedge: 0.1\n  forecast-decay: 36h\n  hedge: -0.1\n")
+        #expect(e9?.line == 3 && e9?.message == "'hedge' is written more than once in the same section (first here); keep one")
         // Accepted: optimistic hedge as a number or a percentage, a decay in any duration syntax.
         let ok = try? PolicyFile.parse("name: p\nplanner:\n  hedge: -10%\n  forecast-decay: 2d\n", file: "p.yaml").policy.planner
         #expect(ok?.hedge == -0.1 && ok?.forecastDecayHours == 48)

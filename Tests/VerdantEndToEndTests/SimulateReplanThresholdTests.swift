@@ -53,6 +53,13 @@ import Testing
         #expect(short.stderr.hasPrefix("Error: --forecast-decay must be a duration from 1h to 14d, got '30m': use e.g. --forecast-decay 36h\n"), "\(short.stderr)")
         let wide = try runTool("verdant", base + ["--hedge", "-1.5"])
         #expect(wide.status == 64)
-        #expect(wide.stderr.hasPrefix("Error: --hedge must be between -1 and 1, got -1.5"), "\(wide.stderr)")
+        #expect(wide.stderr.hasPrefix("Error: --hedge must be between -1 and 1 (-100% and 100%), got '-1.5'"), "\(wide.stderr)")
+        // A percentage, as a policy's planner.hedge takes it: -10% is -0.1.
+        let percent = try runTool("verdant", base + ["--hedge=-10%"])
+        #expect(percent.status == 0, "\(percent.stderr)")
+        #expect(percent.stdout.contains(", hedge -0.1\n"), "\(percent.stdout)")
+        let word = try runTool("verdant", base + ["--hedge", "half"])
+        #expect(word.status == 64)
+        #expect(word.stderr.hasPrefix("Error: --hedge must be between -1 and 1 (-100% and 100%), got 'half'"), "\(word.stderr)")
     }
 }
