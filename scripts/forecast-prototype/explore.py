@@ -8,7 +8,7 @@ import os, sys, time, numpy as np
 from proto import *
 from variants import make
 
-CACHE = os.environ.get('CACHE', '/tmp/hm/cache')
+CACHE = os.environ.get('CACHE', '/tmp/forecast-prototype-cache')
 os.makedirs(CACHE, exist_ok=True)
 IN_USE = 'inter+lastd'
 LOG = 'inter+lastd+logx;log=1'
