@@ -4,7 +4,7 @@ import Testing
 
 /// The recency weights of the ridge's training rows (`recencyHalfLifeWeeks`, docs/models.md
 /// "Training", session 10): the fit equals weighted least squares with the weights written out here,
-/// and a model stored before the setting decodes with equal weights.
+/// and a model stored before the session-10 settings decodes with equal weights and free blend weights.
 @Suite struct ForecastRecencyWeightTests {
     /// Hourly series: a daily sine plus a seeded AR(1) walk, 6 weeks, slot 0 = 1970-01-01 00:00 UTC.
     func series(_ n: Int) -> [Double?] {
@@ -93,11 +93,11 @@ import Testing
 
     @Test func defaultsAndAnOldConfigurationDecodeWithoutRecencyWeights() throws {
         let c = RidgeIntensityForecaster.Configuration()
-        #expect(c.trainingWeeks == 16 && c.validationFolds == 12 && c.recencyHalfLifeWeeks == 4)
+        #expect(c.trainingWeeks == 16 && c.validationFolds == 12 && c.recencyHalfLifeWeeks == 4 && c.monotoneModelWeight)
         // The JSON a stored ridge-v1 model carried in session 7 (before the setting).
         let old = #"{"trainingWeeks":8,"retrainEveryHours":168,"validationFolds":8,"lambda":0.001,"dailyHarmonics":3,"weeklyHarmonics":2,"selectionMargin":0,"baselineLookbackWeeks":52,"weightFloorGramsPerKWh":20,"dailyPhaseInteractions":true,"lastYesterdayFeature":true,"logTargetTwin":true}"#
         let o = try JSONDecoder().decode(RidgeIntensityForecaster.Configuration.self, from: Data(old.utf8))
-        #expect(o.recencyHalfLifeWeeks == 0 && o.trainingWeeks == 8 && o.validationFolds == 8 && o.logTargetTwin)
+        #expect(o.recencyHalfLifeWeeks == 0 && !o.monotoneModelWeight && o.trainingWeeks == 8 && o.validationFolds == 8 && o.logTargetTwin)
         let back = try JSONDecoder().decode(RidgeIntensityForecaster.Configuration.self, from: JSONEncoder().encode(c))
         #expect(back == c)
     }
