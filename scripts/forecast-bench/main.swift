@@ -4,7 +4,7 @@
 // Build: swiftc -O -module-name VerdantCore Sources/VerdantCore/*.swift scripts/forecast-bench/main.swift -o /tmp/forecast-bench
 // Usage: forecast-bench synthetic|TRACE [repeats] [old]
 //   synthetic: the command's synthetic half-hourly year; old: the session-7 configuration (8 weeks,
-//   8 folds, equal weights) instead of the default.
+//   8 folds, equal weights, free blend weights) instead of the default.
 import Foundation
 let a = CommandLine.arguments
 let grid: IntensityGrid
@@ -23,7 +23,9 @@ if a[1] == "synthetic" {
 }
 let repeats = a.count > 2 ? Int(a[2])! : 1000
 var base = RidgeIntensityForecaster.Configuration()
-if a.count > 3 && a[3] == "old" { base.trainingWeeks = 8; base.validationFolds = 8; base.recencyHalfLifeWeeks = 0 }
+if a.count > 3 && a[3] == "old" {
+    base.trainingWeeks = 8; base.validationFolds = 8; base.recencyHalfLifeWeeks = 0; base.monotoneModelWeight = false
+}
 let sph = 3600 / grid.slotSeconds
 let yearSlots = 52 * 168 * sph
 let horizon = 48 * sph
