@@ -10,6 +10,7 @@ name = os.environ.get('EXP', 'hl4_16_f12')
 cands, groups, bo = EXPERIMENTS[name]
 nf = bo.get('nfolds', 8); sf = bo.get('selfolds', 8)
 HS = [1, 3, 6, 12, 18, 24, 36, 48]
+ALL = os.environ.get('ALL') == '1'   # ALL=1: also list every step (of every trace) worse than its best baseline
 res = {'raw': {}, 'mono': {}, 'mono_sameb': {}}
 for t in G:
     tr = Trace(t)
@@ -55,8 +56,9 @@ for t in G:
         for s in range(1, H):
             prev = [Wb[ti, q] for q in range(s) if Bc[ti, q] == Bc[ti, s] and np.isfinite(Wb[ti, q])]
             if prev and np.isfinite(Wb[ti, s]): Wb[ti, s] = min(Wb[ti, s], min(prev))
-    for hh in HS:
-        s = int(hh * tr.sph) - 1
+    steps_h = [(s + 1) / tr.sph for s in range(H)] if ALL else HS
+    for hh in steps_h:
+        s = int(round(hh * tr.sph)) - 1
         for key, WW in (('raw', W), ('mono', Wm), ('mono_sameb', Wb)):
             fc = np.full(n, np.nan)
             for ti, T in enumerate(Ts):
@@ -73,6 +75,9 @@ for t in G:
     print(tr.zone, 'done', flush=True)
 for key in res:
     print(key)
+    if ALL:
+        bad = [(z, hh, mm, b) for hh, r in res[key].items() for z, (mm, b) in r.items() if mm > b]
+        print(f'  steps worse than the best baseline: {len(bad)} of {sum(len(r) for r in res[key].values())}', ' '.join(f"{z}@{hh:g}h {mm:.2f}>{b:.2f}" for z, hh, mm, b in bad))
     for hh in HS:
         r = res[key][hh]
         gains = {z: 100 * (b - mm) / b for z, (mm, b) in r.items()}
