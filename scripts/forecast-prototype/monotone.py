@@ -2,7 +2,7 @@
 # the folds as in explore.py), then `mono` clips it to the running minimum of w over the shorter steps,
 # `mono_sameb` (in Swift: monotoneModelWeight) to the minimum over the shorter steps blended with the
 # same baseline; `raw` is no clipping. Every step to 48 h is computed (minutes: DE has 192 steps).
-# Usage: GRIDS=/tmp/grids.json [EXP=hl4_16_f12] python3 monotone.py
+# Usage: GRIDS=/tmp/grids.json [EXP=hl4_16_f12] [ALL=1] python3 monotone.py   (ALL=1: also every step worse than its best baseline)
 import sys, os
 sys.argv = sys.argv[:1]
 from explore import *
