@@ -16,22 +16,40 @@ import Foundation
 ///   the origin's time of day.
 ///
 /// Training: weighted ridge per step (weights 1/max(target, floor)², so the squared error is the
-/// squared relative error, closer to what MAPE measures than plain least squares; weights
-/// normalised to mean 1), λ = `lambda` × rows on standardised features, unpenalised intercept.
+/// squared relative error, closer to what MAPE measures than plain least squares; times a recency
+/// weight with half-life `recencyHalfLifeWeeks`; weights normalised to mean 1), λ = `lambda` × rows
+/// on standardised features, unpenalised intercept.
 ///
 /// Selection: `validationFolds` earlier weeks are forecast by models trained only on data before
 /// each fold; on those out-of-sample forecasts each step picks the weight w ∈ {0, 0.1, …, 1} of
-/// `w·ridge + (1−w)·best baseline` with the lowest MAPE (w = 0 means "do not trust the model here").
+/// `w·ridge + (1−w)·best baseline` with the lowest MAPE (w = 0 means "do not trust the model here"),
+/// clipped to the smallest w of the shorter steps with the same baseline (`monotoneModelWeight`).
 /// The same out-of-sample residuals give the prediction interval (`ResidualQuantiles`).
 public final class RidgeIntensityForecaster: IntensityForecaster {
     /// Settings; the defaults are the ones measured in docs/models.md.
     public struct Configuration: Sendable, Hashable, Codable {
-        /// Training window, weeks before the retrain instant.
-        public var trainingWeeks: Int = 8
+        /// Training window, weeks before the retrain instant. 16 with `recencyHalfLifeWeeks` = 4 (session
+        /// 10; 8 before, with equal weights): the rows of the latest weeks weigh most, older ones still
+        /// steady the fit. Chosen by the prototype (`scripts/forecast-prototype/explore.py`) on the ten
+        /// staged traces, whose test weeks it also scores (docs/models.md, "Session 10").
+        public var trainingWeeks: Int = 16
         /// Retrain when the origin is this many hours after the last training (or before it).
         public var retrainEveryHours: Double = 168
-        /// Out-of-sample validation folds (one week each) used for selection and intervals.
-        public var validationFolds: Int = 8
+        /// Out-of-sample validation folds (one week each) used for selection and intervals. 12 (session
+        /// 10; 8 before): the per-step choices (linear or log ridge, blend weight) are less noisy on 12
+        /// weeks; same source as `trainingWeeks`.
+        public var validationFolds: Int = 12
+        /// Recency weighting of the training rows: a row whose origin lies `a` slots before the window's
+        /// end weighs 0.5^(a / (`recencyHalfLifeWeeks` × one week of slots)) (times the relative-error
+        /// weight of the linear ridge; alone for the log twin), weeks. 0: equal weights (every model
+        /// stored before session 10, and how they decode). Default 4 (docs/models.md, "Session 10").
+        public var recencyHalfLifeWeeks: Double = 4
+        /// Monotone trust (session 10): a step's model weight w is at most the smallest w of the
+        /// shorter steps of the same training blended with the same baseline (w chosen on the folds,
+        /// then clipped): a day further ahead the ridge knows no more than a day before. Chosen on the
+        /// staged traces after BPAT at 48 h (w 0.5–0.7 on the folds against 0.2–0.4 at 24 h) missed the
+        /// guard (docs/models.md, "Session 10"). Off when decoding a model stored before it existed.
+        public var monotoneModelWeight: Bool = true
         /// Ridge penalty per training row on standardised features.
         public var lambda: Double = 1e-3
         public var dailyHarmonics: Int = 3
@@ -63,7 +81,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         enum CodingKeys: String, CodingKey {
             case trainingWeeks, retrainEveryHours, validationFolds, lambda, dailyHarmonics, weeklyHarmonics,
                  selectionMargin, baselineLookbackWeeks, weightFloorGramsPerKWh, dailyPhaseInteractions, lastYesterdayFeature,
-                 logTargetTwin
+                 logTargetTwin, recencyHalfLifeWeeks, monotoneModelWeight
         }
 
         /// Decodes a stored configuration; the feature switches added after the first stored models
@@ -82,6 +100,8 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             dailyPhaseInteractions = try c.decodeIfPresent(Bool.self, forKey: .dailyPhaseInteractions) ?? false
             lastYesterdayFeature = try c.decodeIfPresent(Bool.self, forKey: .lastYesterdayFeature) ?? false
             logTargetTwin = try c.decodeIfPresent(Bool.self, forKey: .logTargetTwin) ?? false
+            recencyHalfLifeWeeks = try c.decodeIfPresent(Double.self, forKey: .recencyHalfLifeWeeks) ?? 0
+            monotoneModelWeight = try c.decodeIfPresent(Bool.self, forKey: .monotoneModelWeight) ?? false
         }
     }
 
@@ -227,8 +247,13 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         steps.reserveCapacity(horizonSlots)
         let longBaseline = Self.bestBaselines(values: values, history: history, from: lead, horizonSlots: horizonSlots,
                                               sph: sph, lookbackWeeks: c.baselineLookbackWeeks)
+        // Per baseline, the smallest model weight of the steps so far (`monotoneModelWeight`).
+        var weightCap = [1.0, 1.0, 1.0]
         for h in 0..<horizonSlots {
-            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: longBaseline[h])
+            let b = longBaseline[h]
+            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: b,
+                                          maxWeight: c.monotoneModelWeight ? weightCap[b] : 1)
+            if c.monotoneModelWeight && !oos[h].actual.isEmpty { weightCap[b] = min(weightCap[b], choice.weight) }
             let useLog = choice.logTarget && logFit != nil
             let chosen = useLog ? logFit! : fit
             steps.append(TrainedIntensityModel.Step(intercept: chosen.intercepts[h], coefficients: chosen.coefficients[h],
@@ -298,7 +323,9 @@ struct OutOfSample {
     /// (0 unless it beats the baseline by `margin`), the residual quantiles of that blend, and the
     /// scores (`model` = the chosen ridge; `model_linear`, `model_log` with the twin). No data: the
     /// baseline alone.
-    func bestBlend(margin: Double, baseline b: Int) -> (baseline: Int, weight: Double, logTarget: Bool, quantiles: (Double, Double), scores: [String: Double]) {
+    /// - Parameter maxWeight: the chosen weight is clipped to it (`monotoneModelWeight`); the interval
+    ///   and the `chosen` score are those of the clipped blend.
+    func bestBlend(margin: Double, baseline b: Int, maxWeight: Double = 1) -> (baseline: Int, weight: Double, logTarget: Bool, quantiles: (Double, Double), scores: [String: Double]) {
         guard !actual.isEmpty else { return (b, 0, false, (0, 0), [:]) }
         let baseScores = (0..<3).map { k in mape { i in baselines[k][i] } }
         var extra: [String: Double] = [:]
@@ -316,6 +343,10 @@ struct OutOfSample {
             if s < best.score - 1e-12 { best = (w, s) }
         }
         if best.w > 0 && best.score > (1 - margin) * baseScores[b] { best = (0, baseScores[b]) }
+        if best.w > maxWeight {
+            let w = max(0, maxWeight)
+            best = (w, mape { i in w * model[i] + (1 - w) * baselines[b][i] })
+        }
         let residuals = actual.indices.map { i in actual[i] - (best.w * model[i] + (1 - best.w) * baselines[b][i]) }
         let q = ResidualQuantiles(residuals: [residuals])
         var scores: [String: Double] = ["model": mape { model[$0] }, "chosen": best.score]
@@ -501,6 +532,12 @@ struct FeatureDesign {
         let g = logLevels ? f.v.map { (logLevel($0) - means[ds]) / scales[ds] } : f.v.map { ($0 - means[ds]) / scales[ds] }
         let fallbackIntercept = logTarget ? logLevel(f[to - 1]) : f[to - 1]
         let floorLevel = floor
+        // Recency weights by origin (1 without a half-life): 0.5^((to − o) / half-life in slots).
+        var recency = [Double](repeating: 1, count: m)
+        if c.recencyHalfLifeWeeks > 0 {
+            let halfLifeSlots = c.recencyHalfLifeWeeks * Double(weekSlots)
+            for i in 0..<m { recency[i] = Foundation.exp2(-Double(to - (from + i)) / halfLifeSlots) }
+        }
         for h in 0..<H {
             for k in 0..<(full * full) { a[k] = 0 }
             for k in 0..<full { by[k] = 0 }
@@ -516,6 +553,7 @@ struct FeatureDesign {
             by.withUnsafeMutableBufferPointer { bp in
             r.withUnsafeMutableBufferPointer { rp in
             phase.withUnsafeBufferPointer { php in
+            recency.withUnsafeBufferPointer { rcp in
             f.v.withUnsafeBufferPointer { fp in
                 for i in 0..<max(0, m - h) {
                     let o = from + i
@@ -523,7 +561,7 @@ struct FeatureDesign {
                     guard y.isFinite else { continue }
                     let level = max(y, floorLevel)
                     // The twin: log target, unweighted (a log error is already a relative one).
-                    let wi = logTarget ? 1 : 1 / (level * level)
+                    let wi = logTarget ? rcp[i] : rcp[i] / (level * level)
                     if logTarget { y = Foundation.log(level) }
                     wsum += wi
                     used += 1
@@ -548,7 +586,7 @@ struct FeatureDesign {
                     }
                 }
                 if !referenceGram { blocked.flush(gram: ap.baseAddress!, moment: bp.baseAddress!) }
-            }}}}}}}}
+            }}}}}}}}}
             guard used > d * 4, wsum > 0 else { coefficients[h] = [Double](repeating: 0, count: d); intercepts[h] = fallbackIntercept; continue }
             // Normalise the weights to mean 1 over the rows used, so λ is per row.
             let count = Double(used)

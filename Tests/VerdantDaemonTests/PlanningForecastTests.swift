@@ -101,7 +101,8 @@ import VerdantExecutor
         func cheapest(_ f: [IntensityForecastPoint], through last: Int) -> Int {
             (0...last).min { (f[$0].intensityGramsPerKWh, $0) < (f[$1].intensityGramsPerKWh, $1) }!
         }
-        let d = try #require((6...40).first { d in
+        // Deadlines up to 48 h (the forecast's length; the latest start is then at most hour 46).
+        let d = try #require((6...48).first { d in
             let a = cheapest(reference, through: lastHour(deadlineHours: d)), b = cheapest(plain, through: lastHour(deadlineHours: d))
             return a != b && a > 0 && b > 0
         })

@@ -118,7 +118,7 @@ import Testing
     }
 
     /// 20 weeks of hourly values of zone XX from 2020-01-15 (before the daemon's replay start), with a
-    /// daily and a weekly cycle: enough for the default retrain (8 weeks + 8 validation folds, so 9
+    /// daily and a weekly cycle: enough for the default retrain (16 weeks + 12 validation folds, so 13
     /// fits) and short of a year, so `forecast bench` skips its one-year fit (minutes in a debug build).
     func hourlyTrace(_ dir: URL) throws -> String {
         var csv = "time,XX\n"
@@ -152,11 +152,11 @@ import Testing
         }
         let d = try daemon(dir)
         let state = ["--state-dir", d.stateDirectory.path]
-        // The daemon has no model for XX and trains one for this request, showing the 9 fits on a terminal.
+        // The daemon has no model for XX and trains one for this request, showing the 13 fits on a terminal.
         let t = try onTerminal(["forecast", "--zone", "XX", "--horizon", "6h"] + state)
         #expect(t.status == 0, "\(t.stdout)")
         let fits = progressLines(t.stdout, "training fits")
-        #expect(fits.filter { $0.hasPrefix("training fits 9/9  ") }.count == 1, "\(t.stdout.debugDescription)")
+        #expect(fits.filter { $0.hasPrefix("training fits 13/13  ") }.count == 1, "\(t.stdout.debugDescription)")
         #expect(!fits.isEmpty && fits.allSatisfy { hasRateAndETA($0, "training fits") }, "\(fits)")
         #expect(t.stdout.contains("zone XX: forecast"), "\(t.stdout)")
         // The model is in force now: nothing to train, no line.
@@ -172,13 +172,13 @@ import Testing
 
     @Test func forecastBenchShowsTrainingProgressOnATerminalOnly() throws {
         // 20 weeks of hourly values with a daily and a weekly cycle: enough for the default retrain
-        // (8 weeks + 8 validation folds, so 9 fits) and short of a year, so the one-year fit is skipped
+        // (16 weeks + 12 validation folds, so 13 fits) and short of a year, so the one-year fit is skipped
         // (a debug build takes minutes on the year-long fixtures).
         let trace = try hourlyTrace(temporaryDirectory("bench-progress"))
         let t = try onTerminal(["forecast", "bench", "--trace", trace, "--repeats", "300"])
         #expect(t.status == 0, "\(t.stdout)")
         let fits = progressLines(t.stdout, "fits (default retrain)")
-        #expect(fits.filter { $0.hasPrefix("fits (default retrain) 9/9  ") }.count == 1, "\(t.stdout.debugDescription)")
+        #expect(fits.filter { $0.hasPrefix("fits (default retrain) 13/13  ") }.count == 1, "\(t.stdout.debugDescription)")
         #expect(!fits.isEmpty && fits.allSatisfy { hasRateAndETA($0, "fits (default retrain)") }, "\(fits)")
         let forecasts = progressLines(t.stdout, "forecasts")
         #expect(forecasts.filter { $0.hasPrefix("forecasts 300/300  ") }.count == 1, "\(t.stdout.debugDescription)")
@@ -189,6 +189,6 @@ import Testing
         let p = try runTool("verdant", ["forecast", "bench", "--trace", trace, "--repeats", "300"])
         #expect(p.status == 0, "\(p.stderr)")
         #expect(p.stderr.isEmpty, "progress written to a pipe: \(p.stderr.debugDescription)")
-        #expect(!p.stdout.contains("\r") && p.stdout.contains("default retrain (8 weeks + 8 validation folds)"), "\(p.stdout)")
+        #expect(!p.stdout.contains("\r") && p.stdout.contains("default retrain (16 weeks + 12 validation folds)"), "\(p.stdout)")
     }
 }

@@ -75,11 +75,13 @@ def run(tr, steps, design, cfg):
             if ok.sum() <= (X.shape[1] + 1) * 4: continue
             yy = tr.y[tgt[ok]]
             w = 1 / np.maximum(yy, floor) ** 2
+            rw = np.ones_like(yy)   # recency weights (halflife=W weeks), for both the linear and the log fit
             if cfg.get('halflife'):
-                w = w * 0.5 ** ((e - oo[ok]) / (cfg['halflife'] * week))
+                rw = 0.5 ** ((e - oo[ok]) / (cfg['halflife'] * week))
+                w = w * rw
             Z = (X[ok] - mu) / sd
             if cfg.get('log'):
-                beta = ridge_fit(Z, np.log(np.maximum(yy, floor)) - ref[ok], np.ones_like(yy), lam)
+                beta = ridge_fit(Z, np.log(np.maximum(yy, floor)) - ref[ok], rw, lam)
             else:
                 beta = ridge_fit(Z, yy - ref[ok], w, lam)
             po = np.arange(e, min(e + week, n))
