@@ -24,10 +24,15 @@ UNITS = $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
 # Release builds with the Swift runtime and Foundation linked in (--static-swift-stdlib): verdantd
 # maps one file instead of ~10 shared libraries and pages in only what it uses (peak RSS and start-up
 # figures: docs/performance.md). The binaries then need no Swift toolchain on the host.
+# Every module, dependencies included, is compiled with -function-sections (one ELF section per Swift
+# function), so that verdantd's symbol-ordering file (Sources/verdantd/symbol-order.txt) can place
+# the code start-up and sampling run together (docs/performance.md, "Code laid out by function"); the
+# same flags for every product, or each swift build would recompile the modules the others built.
+FUNCTION_SECTIONS = -Xswiftc -Xfrontend -Xswiftc -function-sections
 build:
-	swift build -c release --static-swift-stdlib --product verdantd
-	swift build -c release --static-swift-stdlib --product verdant
-	swift build -c release --product generate-manual
+	swift build -c release --static-swift-stdlib --product verdantd $(FUNCTION_SECTIONS)
+	swift build -c release --static-swift-stdlib --product verdant $(FUNCTION_SECTIONS)
+	swift build -c release --product generate-manual $(FUNCTION_SECTIONS)
 	scripts/generate-shell-files $(BUILD) $(SHELLFILES)
 
 install:

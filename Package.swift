@@ -132,8 +132,10 @@ let package = Package(
 /// 142,000 `R_X86_64_RELATIVE` entries, 3.1 MB read at every start, become 27 KB; needs glibc 2.36,
 /// Debian 12); and the functions start-up and sampling run placed together at the start of `.text`
 /// (`symbol-order.txt`, written by `scripts/verdantd-symbol-order`; names that no longer exist are
-/// ignored, so a stale list only costs memory). Measured: 50.6 -> 37.9 MB with 50 jobs (release,
-/// static stdlib). Debug builds are linked as before.
+/// ignored, so a stale list only costs memory). The list moves single Swift functions only when the
+/// modules are compiled with `-Xswiftc -Xfrontend -Xswiftc -function-sections`, as `make build` does
+/// (docs/performance.md, "Code laid out by function"). Measured: 50.6 -> 37.9 MB with 50 jobs (release,
+/// static stdlib), then a lifetime peak of 24-25 MB with function sections. Debug builds are linked as before.
 var verdantdReleaseLink: [LinkerSetting] {
     [
         .unsafeFlags([

@@ -29,6 +29,8 @@ public enum Daemon {
         // A SIGTERM during start-up (before the service group handles signals) is remembered, and the
         // daemon exits cleanly right after start-up instead of dying half-way.
         let early = EarlyStop()
+        // The command line, the configuration file and the logging set-up are done: their code goes back.
+        StartupPageRelease.run(phase: "configured", logger: logger)
         // Socket activation (verdantd.socket): taken before anything starts children, which must not
         // inherit LISTEN_FDS/LISTEN_PID.
         let activated: ActivatedSocket?
@@ -37,7 +39,8 @@ public enum Daemon {
         } catch {
             throw StartupError(description: "\(error)")
         }
-        let prepared = try await prepare(configuration: c, logger: logger)
+        let prepared = try await prepare(configuration: c, logger: logger, handBackPages: true)
+        StartupPageRelease.run(phase: "prepared", logger: logger)
         let notifier = SystemdNotifier()
         let runtime = prepared.runtime
         if early.requested {
@@ -112,7 +115,9 @@ public enum Daemon {
     }
 
     /// Everything up to serving: exposed so tests can drive a runtime without a socket.
-    public static func prepare(configuration c: DaemonConfiguration, logger: Logger) async throws -> (runtime: JobRuntime, database: VerdantDatabase) {
+    /// `handBackPages`: page out start-up's code once the store and the trace are ready
+    /// (`StartupPageRelease`; `verdantd` itself, not tests).
+    public static func prepare(configuration c: DaemonConfiguration, logger: Logger, handBackPages: Bool = false) async throws -> (runtime: JobRuntime, database: VerdantDatabase) {
         // Traces and policy first: bad input stops us before anything is written.
         var trace: TraceFile?
         if let t = c.intensityTrace { trace = try TraceFile(path: BundledResources.resolve(t)) }
@@ -171,6 +176,7 @@ public enum Daemon {
             series = IntensitySeries(points: try db.intensityPoints(zone: zone, source: trace.sourceName), fallback: fallback)
             intensitySource = trace.sourceName
         }
+        if handBackPages { StartupPageRelease.run(phase: "store", logger: logger) }
 
         var replay: ReplayClock?
         if c.replaySpeed > 0 {
