@@ -139,13 +139,7 @@ struct ForecastBench: AsyncParsableCommand {
         if let trace {
             grid = try ForecastTrace(path: trace, zone: zone).grid
         } else {
-            var rng = SeededGenerator(seed: 42)
-            let start = ISO8601.parse("2023-01-01T00:00:00Z")!
-            let values: [Double?] = (0..<(2 * 24 * 7 * 54)).map { i in
-                let day = 2 * Double.pi * Double(i % 48) / 48, week = 2 * Double.pi * Double(i % 336) / 336
-                return 200 + 60 * sin(day) + 25 * cos(week) + 20 * (rng.nextUnit() - 0.5)
-            }
-            grid = IntensityGrid(start: start, slotSeconds: 1800, values: values)
+            grid = .syntheticBenchmarkYear()
         }
         let sph = 3600 / grid.slotSeconds
         let yearSlots = 52 * 168 * sph

@@ -9,14 +9,8 @@ import Foundation
 let a = CommandLine.arguments
 let grid: IntensityGrid
 if a[1] == "synthetic" {
-    // The synthetic year of `verdant forecast bench` (ForecastEvalCommand.swift), value for value.
-    var rng = SeededGenerator(seed: 42)
-    let start = ISO8601.parse("2023-01-01T00:00:00Z")!
-    let values: [Double?] = (0..<(2 * 24 * 7 * 54)).map { i in
-        let day = 2 * Double.pi * Double(i % 48) / 48, week = 2 * Double.pi * Double(i % 336) / 336
-        return 200 + 60 * sin(day) + 25 * cos(week) + 20 * (rng.nextUnit() - 0.5)
-    }
-    grid = IntensityGrid(start: start, slotSeconds: 1800, values: values)
+    // The synthetic year of `verdant forecast bench` (ForecastEvalCommand.swift).
+    grid = .syntheticBenchmarkYear()
 } else {
     let text = try String(contentsOfFile: a[1], encoding: .utf8)
     grid = try ForecastTraceText.parse(text, fileName: URL(fileURLWithPath: a[1]).lastPathComponent, zone: nil).grid
