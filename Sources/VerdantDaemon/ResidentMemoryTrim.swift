@@ -115,16 +115,18 @@ final class ResidentMemoryTrimmer: @unchecked Sendable {
 import Glibc
 #endif
 
-/// The hand-backs of start-up itself (docs/performance.md, "Start-up pages handed back early"): the
-/// binary's file pages are paged out (`ResidentCodeRelease`) as the first thing `verdantd` does, once
-/// the configuration is read, once the store and the trace are ready, and once the daemon is prepared,
-/// before the API server starts. The resident set's lifetime peak (VmHWM) is then the largest of
-/// start-up's phases, not their sum: the loader's and the runtime's pages; the command line and the
-/// configuration; the store and the trace import; the executor, recovery and first sample; the
-/// servers and the first ticks. The steady-state trimmer (`ResidentMemoryTrimmer`, after READY) cannot lower that peak.
-/// Each call costs a few milliseconds (the page walk, then minor faults for the code that runs next).
+/// The hand-backs of start-up itself (docs/performance.md, "Code laid out by function, and start-up
+/// pages handed back early"): the binary's file pages are paged out (`ResidentCodeRelease`) as the
+/// first thing `verdantd` does, once the configuration is read, once the store and the trace are
+/// ready, and once the daemon is prepared, before the API server starts. The resident set's lifetime
+/// peak (VmHWM) is then the largest of start-up's phases, not their sum: the loader's and the
+/// runtime's pages; the command line and the configuration; the store and the trace import; the
+/// executor, recovery and first sample; the servers and the first ticks. The steady-state trimmer
+/// (`ResidentMemoryTrimmer`, after READY) cannot lower that peak. Each call costs a few milliseconds
+/// (measured: 466 `madvise` calls in 6.7 ms for the four, `strace -c`; then minor faults for the code
+/// that runs next).
 public enum StartupPageRelease {
-    /// Pages out now and logs the sizes at `debug` with `phase` (e.g. "main", "prepared").
+    /// Pages out now and logs the sizes (MB) at `debug` with `phase` (e.g. "configured", "prepared").
     public static func run(phase: String, logger: Logger?) {
         let report = ResidentCodeRelease.run()
         logger?.debug("start-up pages handed back", metadata: [

@@ -13,7 +13,8 @@ if let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
     _ = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)(-8, 2)
 }
 // The loader and the Swift runtime's start left ~8 MB resident, mostly whole 64 KiB neighbourhoods of
-// the binary; hand them back before start-up faults more in (StartupPageRelease, docs/performance.md).
+// the binary; hand them back before start-up faults more in (StartupPageRelease; docs/performance.md,
+// "Code laid out by function, and start-up pages handed back early").
 StartupPageRelease.run(phase: "main", logger: nil)
 // One NIO event loop and one blocking-pool thread for the API and metrics servers (local requests,
 // a few a minute): NIO's singletons otherwise start one thread per core, each with its stack and
