@@ -164,7 +164,7 @@ struct ForecastBench: AsyncParsableCommand {
         } else {
             print("train one year: skipped (the data is shorter than 53 weeks)")
         }
-        // 2. The default retrain: 8 weeks + 4 validation folds (5 fits).
+        // 2. The default retrain (16 weeks + 12 validation folds: 13 trainings).
         let t1 = Date()
         let fits = RidgeIntensityForecaster.Configuration().validationFolds + 1
         let trainProgress = ProgressReporter(label: "fits (default retrain)", json: false)
