@@ -23,7 +23,8 @@ import Foundation
 /// Selection: `validationFolds` earlier weeks are forecast by models trained only on data before
 /// each fold; on those out-of-sample forecasts each step picks the weight w ∈ {0, 0.1, …, 1} of
 /// `w·ridge + (1−w)·best baseline` with the lowest MAPE (w = 0 means "do not trust the model here"),
-/// clipped to the smallest w of the shorter steps with the same baseline (`monotoneModelWeight`).
+/// beyond `monotoneAfterHours` clipped to the smallest w of the shorter steps with the same baseline
+/// (`monotoneModelWeight`).
 /// The same out-of-sample residuals give the prediction interval (`ResidualQuantiles`).
 public final class RidgeIntensityForecaster: IntensityForecaster {
     /// Settings; the defaults are the ones measured in docs/models.md.
@@ -50,6 +51,13 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         /// staged traces after BPAT at 48 h (w 0.5–0.7 on the folds against 0.2–0.4 at 24 h) missed the
         /// guard (docs/models.md, "Session 10"). Off when decoding a model stored before it existed.
         public var monotoneModelWeight: Bool = true
+        /// Monotone trust applies only to the steps whose horizon is longer than this, hours; the
+        /// shorter steps still set the cap. 12 (session 11): the rule was made for a day or two ahead,
+        /// and clipped from the first step it cost 6 h a point of gain (PJM's 6 h weights capped by
+        /// smaller ones of shorter steps) for no gain at 18, 24, 36 or 48 h (`scripts/forecast-prototype/
+        /// monotone.py`, docs/models.md "Session 11"). 0 (every step) when decoding a model stored
+        /// before it existed.
+        public var monotoneAfterHours: Double = 12
         /// Ridge penalty per training row on standardised features.
         public var lambda: Double = 1e-3
         public var dailyHarmonics: Int = 3
@@ -81,7 +89,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         enum CodingKeys: String, CodingKey {
             case trainingWeeks, retrainEveryHours, validationFolds, lambda, dailyHarmonics, weeklyHarmonics,
                  selectionMargin, baselineLookbackWeeks, weightFloorGramsPerKWh, dailyPhaseInteractions, lastYesterdayFeature,
-                 logTargetTwin, recencyHalfLifeWeeks, monotoneModelWeight
+                 logTargetTwin, recencyHalfLifeWeeks, monotoneModelWeight, monotoneAfterHours
         }
 
         /// Decodes a stored configuration; the feature switches added after the first stored models
@@ -102,6 +110,7 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
             logTargetTwin = try c.decodeIfPresent(Bool.self, forKey: .logTargetTwin) ?? false
             recencyHalfLifeWeeks = try c.decodeIfPresent(Double.self, forKey: .recencyHalfLifeWeeks) ?? 0
             monotoneModelWeight = try c.decodeIfPresent(Bool.self, forKey: .monotoneModelWeight) ?? false
+            monotoneAfterHours = try c.decodeIfPresent(Double.self, forKey: .monotoneAfterHours) ?? 0
         }
     }
 
@@ -247,12 +256,13 @@ public final class RidgeIntensityForecaster: IntensityForecaster {
         steps.reserveCapacity(horizonSlots)
         let longBaseline = Self.bestBaselines(values: values, history: history, from: lead, horizonSlots: horizonSlots,
                                               sph: sph, lookbackWeeks: c.baselineLookbackWeeks)
-        // Per baseline, the smallest model weight of the steps so far (`monotoneModelWeight`).
+        // Per baseline, the smallest model weight of the steps so far (`monotoneModelWeight`); it caps
+        // the steps whose horizon is longer than `monotoneAfterHours`.
         var weightCap = [1.0, 1.0, 1.0]
         for h in 0..<horizonSlots {
             let b = longBaseline[h]
-            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: b,
-                                          maxWeight: c.monotoneModelWeight ? weightCap[b] : 1)
+            let capped = c.monotoneModelWeight && Double((h + 1) * slotSeconds) > c.monotoneAfterHours * 3600
+            let choice = oos[h].bestBlend(margin: c.selectionMargin, baseline: b, maxWeight: capped ? weightCap[b] : 1)
             if c.monotoneModelWeight && !oos[h].actual.isEmpty { weightCap[b] = min(weightCap[b], choice.weight) }
             let useLog = choice.logTarget && logFit != nil
             let chosen = useLog ? logFit! : fit

@@ -93,11 +93,16 @@ import Testing
 
     @Test func defaultsAndAnOldConfigurationDecodeWithoutRecencyWeights() throws {
         let c = RidgeIntensityForecaster.Configuration()
-        #expect(c.trainingWeeks == 16 && c.validationFolds == 12 && c.recencyHalfLifeWeeks == 4 && c.monotoneModelWeight)
+        #expect(c.trainingWeeks == 16 && c.validationFolds == 12 && c.recencyHalfLifeWeeks == 4 && c.monotoneModelWeight
+                && c.monotoneAfterHours == 12)
         // The JSON a stored ridge-v1 model carried in session 7 (before the setting).
         let old = #"{"trainingWeeks":8,"retrainEveryHours":168,"validationFolds":8,"lambda":0.001,"dailyHarmonics":3,"weeklyHarmonics":2,"selectionMargin":0,"baselineLookbackWeeks":52,"weightFloorGramsPerKWh":20,"dailyPhaseInteractions":true,"lastYesterdayFeature":true,"logTargetTwin":true}"#
         let o = try JSONDecoder().decode(RidgeIntensityForecaster.Configuration.self, from: Data(old.utf8))
         #expect(o.recencyHalfLifeWeeks == 0 && !o.monotoneModelWeight && o.trainingWeeks == 8 && o.validationFolds == 8 && o.logTargetTwin)
+        // Session 10's (monotone trust from the first step, before `monotoneAfterHours`).
+        let s10 = old.dropLast() + #","recencyHalfLifeWeeks":4,"monotoneModelWeight":true}"#
+        let t = try JSONDecoder().decode(RidgeIntensityForecaster.Configuration.self, from: Data(s10.utf8))
+        #expect(t.monotoneModelWeight && t.monotoneAfterHours == 0 && t.recencyHalfLifeWeeks == 4)
         let back = try JSONDecoder().decode(RidgeIntensityForecaster.Configuration.self, from: JSONEncoder().encode(c))
         #expect(back == c)
     }

@@ -1,7 +1,10 @@
 # Monotone trust (session 10, docs/models.md): per training, every step's blend weight w (chosen on
 # the folds as in explore.py), then `mono` clips it to the running minimum of w over the shorter steps,
-# `mono_sameb` (in Swift: monotoneModelWeight) to the minimum over the shorter steps blended with the
-# same baseline; `raw` is no clipping. Every step to 48 h is computed (minutes: DE has 192 steps).
+# `mono_sameb` (session 10's rule in Swift: monotoneModelWeight) to the minimum over the shorter steps
+# blended with the same baseline; `raw` is no clipping. Session 11: `afterF` clips as `mono_sameb` but
+# only the steps longer than F hours (the shorter ones still set the cap; `after12` is in use,
+# monotoneAfterHours = 12), `onlyF` clips them by the minimum over the steps from F hours on only.
+# Every step to 48 h is computed (minutes: DE has 192 steps).
 # Usage: GRIDS=/tmp/grids.json [EXP=hl4_16_f12] [ALL=1] python3 monotone.py   (ALL=1: also every step worse than its best baseline)
 import sys, os
 sys.argv = sys.argv[:1]
@@ -11,7 +14,8 @@ cands, groups, bo = EXPERIMENTS[name]
 nf = bo.get('nfolds', 8); sf = bo.get('selfolds', 8)
 HS = [1, 3, 6, 12, 18, 24, 36, 48]
 ALL = os.environ.get('ALL') == '1'   # ALL=1: also list every step (of every trace) worse than its best baseline
-res = {'raw': {}, 'mono': {}, 'mono_sameb': {}}
+FROM_HOURS = [6, 12, 24]
+res = {k: {} for k in ['raw', 'mono', 'mono_sameb'] + [f'{p}{f}' for p in ('after', 'only') for f in FROM_HOURS]}
 for t in G:
     tr = Trace(t)
     n, week = tr.n, tr.week
@@ -56,10 +60,22 @@ for t in G:
         for s in range(1, H):
             prev = [Wb[ti, q] for q in range(s) if Bc[ti, q] == Bc[ti, s] and np.isfinite(Wb[ti, q])]
             if prev and np.isfinite(Wb[ti, s]): Wb[ti, s] = min(Wb[ti, s], min(prev))
+    WF = {}
+    for f in FROM_HOURS:
+        s0 = f * tr.sph - 1   # the step that ends f hours after the origin
+        After = W.copy(); Only = W.copy()
+        for ti in range(len(Ts)):
+            for s in range(s0 + 1, H):
+                if not np.isfinite(W[ti, s]): continue
+                prev = [After[ti, q] for q in range(s) if Bc[ti, q] == Bc[ti, s] and np.isfinite(After[ti, q])]
+                if prev: After[ti, s] = min(W[ti, s], min(prev))
+                prev = [W[ti, q] for q in range(s0, s) if Bc[ti, q] == Bc[ti, s] and np.isfinite(W[ti, q])]
+                if prev: Only[ti, s] = min(W[ti, s], min(prev))
+        WF[f'after{f}'] = After; WF[f'only{f}'] = Only
     steps_h = [(s + 1) / tr.sph for s in range(H)] if ALL else HS
     for hh in steps_h:
         s = int(round(hh * tr.sph)) - 1
-        for key, WW in (('raw', W), ('mono', Wm), ('mono_sameb', Wb)):
+        for key, WW in (('raw', W), ('mono', Wm), ('mono_sameb', Wb), *WF.items()):
             fc = np.full(n, np.nan)
             for ti, T in enumerate(Ts):
                 po = origins[(origins >= T) & (origins < T + week)]
